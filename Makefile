@@ -1,0 +1,23 @@
+# seqgan-np. Each target sets itself up (a virtual environment in .venv and
+# the installs) when that is missing.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help test clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	touch $@
+
+test: $(STAMP)  ## run the test suite (gradient checks, estimators, oracle)
+	$(PY) -m pytest -q
+
+clean:  ## remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,181 @@
+"""D_phi: the CNN text classifier of the original SeqGAN code.
+
+Shape legend: B batch, T length, V vocab, E embedding, K filter width,
+F filters of one width, D = sum of F over widths (1720 in the paper), C = 2.
+
+    x   = embedding[tokens]                              (B, T, E)
+    p_K = relu(max_t conv_K(x) + b_K)  for every width K (B, F_K)
+    f   = highway([p_1, ..., p_20])                      (B, D)
+    f   = dropout(f, keep 0.75) in training              (B, D)
+    logits = f W_out + b_out                             (B, 2)
+    loss = mean cross-entropy + l2 * (|W_out|^2 + |b_out|^2) / 2
+
+Class 1 is "real": the reward of a sequence is D's softmax probability of
+class 1, as in the original.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from .checks import check_params, check_tokens
+from .layers import (affine_backward, affine_forward, conv_maxpool_backward,
+                     conv_maxpool_forward, dropout_backward, dropout_forward,
+                     dropout_mask, embedding_backward, embedding_forward,
+                     highway_backward, highway_forward, logsumexp,
+                     softmax_cross_entropy_backward, softmax_cross_entropy_forward)
+
+REAL, FAKE = 1, 0
+
+
+@dataclass(frozen=True)
+class DiscriminatorConfig:
+    vocab_size: int = 5000
+    seq_len: int = 20
+    emb_dim: int = 64
+    filter_sizes: tuple = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 20)
+    num_filters: tuple = (100, 200, 200, 200, 200, 100, 100, 100, 100, 100, 160, 160)
+    dropout_keep: float = 0.75
+    l2_reg: float = 0.2
+
+    def __post_init__(self):
+        if len(self.filter_sizes) != len(self.num_filters):
+            raise ValueError("discriminator: filter_sizes and num_filters differ in length")
+        if max(self.filter_sizes) > self.seq_len:
+            raise ValueError(f"discriminator: filter width {max(self.filter_sizes)} "
+                             f"exceeds the sequence length {self.seq_len}")
+        if not 0.0 < self.dropout_keep <= 1.0:
+            raise ValueError(f"discriminator: dropout_keep must be in (0, 1], got {self.dropout_keep}")
+
+    @property
+    def features(self):
+        return sum(self.num_filters)
+
+
+def disc_param_shapes(cfg):
+    shapes = {"embedding": (cfg.vocab_size, cfg.emb_dim)}
+    for K, F in zip(cfg.filter_sizes, cfg.num_filters):
+        shapes[f"conv_W_{K}"] = (K, cfg.emb_dim, F)
+        shapes[f"conv_b_{K}"] = (F,)
+    D = cfg.features
+    shapes.update({"highway_W": (D, 2 * D), "highway_b": (2 * D,),
+                   "W_out": (D, 2), "b_out": (2,)})
+    return shapes
+
+
+def _truncated_normal(rng, shape, std):
+    """N(0, std^2) redrawn beyond two standard deviations, as TensorFlow's."""
+    x = rng.standard_normal(shape)
+    bad = np.abs(x) > 2.0
+    while bad.any():
+        x[bad] = rng.standard_normal(int(bad.sum()))
+        bad = np.abs(x) > 2.0
+    return std * x
+
+
+def init_disc_params(cfg, rng, xp=np, dtype=np.float32):
+    """The original's initialisers: embedding U(-1, 1); convolutions and the
+    output layer truncated N(0, 0.1^2) with bias 0.1; highway Glorot-uniform
+    with bias 0 (TensorFlow's defaults there)."""
+    D = cfg.features
+    p = {"embedding": rng.uniform(-1.0, 1.0, (cfg.vocab_size, cfg.emb_dim))}
+    for K, F in zip(cfg.filter_sizes, cfg.num_filters):
+        p[f"conv_W_{K}"] = _truncated_normal(rng, (K, cfg.emb_dim, F), 0.1)
+        p[f"conv_b_{K}"] = np.full(F, 0.1)
+    limit = np.sqrt(6.0 / (D + D))
+    p["highway_W"] = rng.uniform(-limit, limit, (D, 2 * D))
+    p["highway_b"] = np.zeros(2 * D)
+    p["W_out"] = _truncated_normal(rng, (D, 2), 0.1)
+    p["b_out"] = np.full(2, 0.1)
+    return {k: xp.asarray(v.astype(dtype)) for k, v in p.items()}
+
+
+def disc_forward(params, tokens, filter_sizes, mask=None, xp=np):
+    """logits (B, 2) of tokens (B, T); ``mask`` is a dropout mask (B, D), or
+    None for evaluation."""
+    x, c_emb = embedding_forward(tokens, params["embedding"], xp)  # (B, T, E)
+    pooled, c_convs = [], []
+    for K in filter_sizes:
+        p, c = conv_maxpool_forward(x, params[f"conv_W_{K}"], params[f"conv_b_{K}"], xp)  # (B, F_K)
+        pooled.append(p), c_convs.append(c)
+    f, c_hw = highway_forward(xp.concatenate(pooled, axis=1),
+                              params["highway_W"], params["highway_b"], xp)  # (B, D)
+    if mask is not None:
+        f, mask = dropout_forward(f, mask)
+    logits, c_out = affine_forward(f, params["W_out"], params["b_out"], xp)  # (B, 2)
+    return logits, (c_emb, c_convs, c_hw, mask, c_out)
+
+
+def disc_loss_forward(params, tokens, labels, filter_sizes, l2_reg, mask=None, xp=np):
+    """Mean cross-entropy of labels (B,) (1 = real) + l2 * (|W_out|^2 + |b_out|^2) / 2."""
+    logits, c_fwd = disc_forward(params, tokens, filter_sizes, mask, xp)
+    B = tokens.shape[0]
+    ce, c_ce = softmax_cross_entropy_forward(
+        logits, labels, xp.full(B, 1.0 / B, dtype=logits.dtype), xp)
+    l2 = 0.5 * l2_reg * (xp.sum(params["W_out"] ** 2) + xp.sum(params["b_out"] ** 2))
+    return ce + l2, (c_fwd, c_ce, l2_reg, params["W_out"], params["b_out"], filter_sizes)
+
+
+def disc_loss_backward(cache):
+    (c_emb, c_convs, c_hw, mask, c_out), c_ce, l2_reg, W_out, b_out, filter_sizes = cache
+    grads = {}
+    df, dW_out, db_out = affine_backward(softmax_cross_entropy_backward(1.0, c_ce), c_out)
+    grads["W_out"] = dW_out + l2_reg * W_out
+    grads["b_out"] = db_out + l2_reg * b_out
+    if mask is not None:
+        df = dropout_backward(df, mask)
+    dpooled, grads["highway_W"], grads["highway_b"] = highway_backward(df, c_hw)  # (B, D)
+    dx, start = 0.0, 0
+    for K, c in zip(filter_sizes, c_convs):
+        F = c[1].shape[2]
+        dxK, grads[f"conv_W_{K}"], grads[f"conv_b_{K}"] = conv_maxpool_backward(
+            dpooled[:, start:start + F], c)
+        dx, start = dx + dxK, start + F  # every width reads the same embeddings
+    grads["embedding"] = embedding_backward(dx, c_emb)
+    return grads
+
+
+class Discriminator:
+    """D_phi with its parameters (``xp`` arrays, updated in place by Adam)."""
+
+    def __init__(self, cfg, params, xp=np, chunk_rows=2048):
+        check_params(params, disc_param_shapes(cfg), "discriminator")
+        self.cfg, self.params, self.xp, self.chunk_rows = cfg, params, xp, chunk_rows
+
+    @classmethod
+    def random(cls, cfg, rng, xp=np, dtype=np.float32, **kwargs):
+        return cls(cfg, init_disc_params(cfg, rng, xp, dtype), xp, **kwargs)
+
+    def checked(self, tokens):
+        """``tokens`` as an ``xp`` array, after checking dtype, shape and ids."""
+        check_tokens(tokens, self.cfg.vocab_size, self.cfg.seq_len)
+        return self.xp.asarray(tokens)
+
+    def loss_and_grads(self, x, labels, rng=None, mask=None):
+        """Training loss and gradients on x (B, T) with labels (B,) in {0, 1}.
+        Dropout uses a fresh mask from the host ``rng``, or the given ``mask``."""
+        xp, cfg = self.xp, self.cfg
+        x = self.checked(x)
+        labels = xp.asarray(labels)
+        if labels.shape != (x.shape[0],) or not np.issubdtype(labels.dtype, np.integer) \
+                or bool(((labels != REAL) & (labels != FAKE)).any()):
+            raise ValueError(f"labels: expected ({x.shape[0]},) integers in {{0, 1}}, "
+                             f"got shape {tuple(labels.shape)}, dtype {labels.dtype}")
+        if mask is None and cfg.dropout_keep < 1.0:
+            if rng is None:
+                raise ValueError("discriminator: training with dropout needs an rng or a mask")
+            mask = dropout_mask((x.shape[0], cfg.features), cfg.dropout_keep, rng, xp,
+                                self.params["W_out"].dtype)
+        loss, cache = disc_loss_forward(self.params, x, labels, cfg.filter_sizes,
+                                        cfg.l2_reg, mask, xp)
+        return float(loss), disc_loss_backward(cache)
+
+    def predict_proba(self, x):
+        """Softmax probabilities (n, 2) without dropout; column 1 is D(real)."""
+        xp = self.xp
+        x = self.checked(x)
+        out = []
+        for s in range(0, x.shape[0], self.chunk_rows):
+            logits, _ = disc_forward(self.params, x[s:s + self.chunk_rows],
+                                     self.cfg.filter_sizes, None, xp)  # (b, 2)
+            out.append(xp.exp(logits - logsumexp(logits, xp)[:, None]))
+        return xp.concatenate(out, axis=0)

@@ -1,0 +1,170 @@
+"""Stateless layers: each ``*_forward`` returns ``(out, cache)`` and each
+``*_backward(dout, cache)`` returns the gradients in the order of the
+forward's array arguments (CS231n style).
+
+Shape legend: B batch, T length, V vocab, E embedding, K filter width,
+L = T - K + 1 window positions, F filters, D features, N rows of a flat batch.
+
+Forward functions take the array module ``xp`` and never write in place, so
+that the very same code runs under ``autograd.numpy``: the tests compare the
+hand-written backward passes with autograd's gradient of these forwards.
+Backward passes may work in place; they take ``xp`` from the cache.
+"""
+import numpy as np
+
+
+def sigmoid(a, xp=np):
+    """Logistic function, written with tanh so that it never overflows."""
+    return 0.5 * (xp.tanh(0.5 * a) + 1.0)
+
+
+# ---------------------------------------------------------------- embedding
+
+def embedding_forward(tokens, W, xp=np):
+    """Row lookup. tokens (...) int, W (V, E) -> (..., E)."""
+    out = W[tokens]  # (..., E)
+    return out, (tokens, W.shape, xp)
+
+
+def embedding_backward(dout, cache):
+    """dW: every occurrence of a token adds its upstream gradient to its row."""
+    tokens, W_shape, xp = cache
+    dW = xp.zeros(W_shape, dtype=dout.dtype)  # (V, E)
+    xp.add.at(dW, tokens.ravel(), dout.reshape(-1, W_shape[1]))
+    return dW
+
+
+# ------------------------------------------------------------------- affine
+
+def affine_forward(x, W, b, xp=np):
+    """x (..., D) @ W (D, M) + b (M,) -> (..., M)."""
+    out = x @ W + b  # (..., M)
+    return out, (x, W)
+
+
+def affine_backward(dout, cache):
+    x, W = cache
+    dx = dout @ W.T  # (..., D)
+    x2 = x.reshape(-1, x.shape[-1])  # (N, D)
+    d2 = dout.reshape(-1, dout.shape[-1])  # (N, M)
+    return dx, x2.T @ d2, d2.sum(axis=0)
+
+
+# ------------------------------------------- log-softmax and cross-entropy
+
+def logsumexp(logits, xp=np):
+    """Row-wise log sum exp of logits (N, V) -> (N,), shifted by the row max."""
+    m = logits.max(axis=1)  # (N,)
+    return m + xp.log(xp.exp(logits - m[:, None]).sum(axis=1))
+
+
+def target_log_probs(logits, targets, xp=np):
+    """log softmax(logits)[n, targets[n]] without forming the (N, V) log-softmax."""
+    picked = logits[xp.arange(logits.shape[0]), targets]  # (N,)
+    return picked - logsumexp(logits, xp)
+
+
+def softmax_cross_entropy_forward(logits, targets, weights, xp=np):
+    """Weighted cross-entropy  loss = -sum_n w_n log softmax(logits_n)[y_n].
+
+    One function serves both generator losses: the MLE loss has w_n = 1/(B*T);
+    the policy-gradient loss has w_n = Q_n (the rewards, summed, as the
+    original code). logits (N, V), targets (N,) int, weights (N,) -> scalar.
+    """
+    lse = logsumexp(logits, xp)  # (N,)
+    picked = logits[xp.arange(logits.shape[0]), targets]  # (N,)
+    loss = xp.sum(weights * (lse - picked))
+    return loss, (logits, lse, targets, weights, xp)
+
+
+def softmax_cross_entropy_backward(dloss, cache):
+    """dlogits = w * (softmax(logits) - onehot(y)), without any one-hot array."""
+    logits, lse, targets, weights, xp = cache
+    w = weights * dloss  # (N,)
+    dlogits = xp.exp(logits - lse[:, None])  # (N, V) softmax
+    dlogits *= w[:, None]
+    dlogits[xp.arange(logits.shape[0]), targets] -= w
+    return dlogits
+
+
+# ------------------------------------ 1-D convolution with max over time
+
+def conv_maxpool_forward(x, W, b, xp=np):
+    """relu(max_t conv(x, W) + b): one filter width of the discriminator.
+
+    x (B, T, E), W (K, E, F), b (F,) -> (B, F). The windows of K consecutive
+    embeddings are laid side by side (im2col), so that the convolution is one
+    matrix product. The bias is the same at every position and relu is
+    monotone, so both are applied after the max: max_t relu(z_t + b) =
+    relu(max_t z_t + b).
+    """
+    B, T, E = x.shape
+    K, _, F = W.shape
+    L = T - K + 1
+    windows = xp.stack([x[:, k:k + L] for k in range(K)], axis=2)  # (B, L, K, E)
+    z = (windows.reshape(B * L, K * E) @ W.reshape(K * E, F)).reshape(B, L, F)
+    argmax = xp.argmax(z, axis=1)  # (B, F) where each filter fires most
+    out = xp.maximum(z.max(axis=1) + b, 0.0)  # (B, F)
+    return out, (windows, W, argmax, out, xp)
+
+
+def conv_maxpool_backward(dout, cache):
+    windows, W, argmax, out, xp = cache
+    B, L, K, E = windows.shape
+    F = W.shape[2]
+    dm = dout * (out > 0)  # (B, F) backprop through relu
+    dz = xp.zeros((B, L, F), dtype=dout.dtype)  # only the max position gets gradient
+    dz[xp.arange(B)[:, None], argmax, xp.arange(F)[None, :]] = dm
+    dz2 = dz.reshape(B * L, F)
+    dW = (windows.reshape(B * L, K * E).T @ dz2).reshape(K, E, F)
+    dwindows = (dz2 @ W.reshape(K * E, F).T).reshape(B, L, K, E)
+    dx = xp.zeros((B, L + K - 1, E), dtype=dout.dtype)
+    for k in range(K):  # col2im: window slot k came from positions k..k+L-1
+        dx[:, k:k + L] += dwindows[:, :, k]
+    return dx, dW, dm.sum(axis=0)
+
+
+# ------------------------------------------------------------------ highway
+
+def highway_forward(x, W, b, xp=np):
+    """y = t * relu(x W_H + b_H) + (1 - t) * x,  t = sigmoid(x W_T + b_T).
+
+    x (B, D); W = [W_H | W_T] (D, 2D) and b = [b_H | b_T] (2D,), so that both
+    branches come from one matrix product.
+    """
+    D = x.shape[1]
+    a = x @ W + b  # (B, 2D)
+    h = xp.maximum(a[:, :D], 0.0)  # (B, D) transform
+    t = sigmoid(a[:, D:], xp)  # (B, D) transform gate
+    out = t * h + (1.0 - t) * x  # (B, D)
+    return out, (x, W, h, t, xp)
+
+
+def highway_backward(dout, cache):
+    x, W, h, t, xp = cache
+    da_h = dout * t * (h > 0)  # (B, D)
+    da_t = dout * (h - x) * t * (1.0 - t)  # (B, D)
+    da = xp.concatenate([da_h, da_t], axis=1)  # (B, 2D)
+    dx = dout * (1.0 - t) + da @ W.T  # the carry path plus both branches
+    return dx, x.T @ da, da.sum(axis=0)
+
+
+# ------------------------------------------------------------------ dropout
+
+def dropout_mask(shape, keep_prob, rng, xp=np, dtype=np.float32):
+    """Inverted-dropout mask: 1/keep_prob where kept, 0 where dropped.
+
+    Drawn from the host generator ``rng`` so that runs are reproducible and
+    checkpointable on either backend.
+    """
+    keep = rng.random(shape) < keep_prob
+    return xp.asarray((keep / keep_prob).astype(dtype))
+
+
+def dropout_forward(x, mask):
+    """x * mask; the mask from ``dropout_mask`` already holds the 1/keep scale."""
+    return x * mask, mask
+
+
+def dropout_backward(dout, mask):
+    return dout * mask

@@ -1,0 +1,197 @@
+"""The LSTM language model. One class serves as the oracle, as the generator
+G_theta and as the rollout policy G_beta: they differ only in parameters.
+
+Shape legend: B batch, T length, V vocab, E embedding, H hidden, N rows.
+
+A sequence y_1..y_T is generated left to right: the input at step 1 is the
+start token, at step t > 1 the previous token y_{t-1}; the LSTM state after
+reading input t gives logits = h_t W_out + b_out for y_t, so
+G_theta(y_t | Y_1..t-1) = softmax(logits_t)[y_t].
+"""
+import numpy as np
+
+from .backend import to_numpy
+from .checks import check_float_array, check_params, check_tokens
+from .layers import (affine_backward, affine_forward, embedding_backward,
+                     embedding_forward, softmax_cross_entropy_backward,
+                     softmax_cross_entropy_forward, target_log_probs)
+from .lstm import lstm_backward, lstm_cell, lstm_forward
+
+
+def lm_param_shapes(vocab_size, emb_dim, hidden_dim):
+    V, E, H = vocab_size, emb_dim, hidden_dim
+    return {"embedding": (V, E), "W": (E, 4 * H), "U": (H, 4 * H), "b": (4 * H,),
+            "W_out": (H, V), "b_out": (V,)}
+
+
+def init_lm_params(rng, vocab_size, emb_dim, hidden_dim, std, xp=np, dtype=np.float32):
+    """Every weight and bias N(0, std^2), as the original (std 1 for the
+    oracle, 0.1 for the generator), drawn from the host generator ``rng``."""
+    shapes = lm_param_shapes(vocab_size, emb_dim, hidden_dim)
+    return {k: xp.asarray((std * rng.standard_normal(s)).astype(dtype))
+            for k, s in shapes.items()}
+
+
+def shift_right(tokens, start_token, xp=np):
+    """Inputs of each step: the start token, then y_1..y_{T-1}. (B, T) -> (B, T)."""
+    start = xp.full((tokens.shape[0], 1), start_token, dtype=tokens.dtype)
+    return xp.concatenate([start, tokens[:, :-1]], axis=1)
+
+
+def lm_loss_forward(params, tokens, weights, start_token=0, xp=np):
+    """loss = -sum_{b,t} weights[b,t] * log G(y_bt | Y_b,1..t-1).
+
+    tokens (B, T) int, weights (B, T). With weights = 1/(B T) this is the MLE
+    loss (mean NLL per token); with weights = Q it is the policy-gradient loss.
+    """
+    B, T = tokens.shape
+    x, c_emb = embedding_forward(shift_right(tokens, start_token, xp),
+                                 params["embedding"], xp)  # (B, T, E)
+    h0 = xp.zeros((B, params["U"].shape[0]), dtype=x.dtype)  # (B, H)
+    hs, c_lstm = lstm_forward(x, h0, h0, params["W"], params["U"], params["b"], xp)  # (B, T, H)
+    logits, c_out = affine_forward(hs, params["W_out"], params["b_out"], xp)  # (B, T, V)
+    loss, c_ce = softmax_cross_entropy_forward(
+        logits.reshape(B * T, -1), tokens.reshape(-1), weights.reshape(-1), xp)
+    return loss, (c_emb, c_lstm, c_out, c_ce, logits.shape)
+
+
+def lm_loss_backward(cache):
+    """Gradients of lm_loss_forward's loss with respect to every parameter."""
+    c_emb, c_lstm, c_out, c_ce, logits_shape = cache
+    dlogits = softmax_cross_entropy_backward(1.0, c_ce).reshape(logits_shape)  # (B, T, V)
+    dhs, dW_out, db_out = affine_backward(dlogits, c_out)  # (B, T, H)
+    dx, _, _, dW, dU, db = lstm_backward(dhs, c_lstm)  # h0 = c0 = 0 are not learnt
+    return {"embedding": embedding_backward(dx, c_emb), "W": dW, "U": dU, "b": db,
+            "W_out": dW_out, "b_out": db_out}
+
+
+def sample_categorical(logits, u, xp=np):
+    """Draw row n's token by inverse CDF: the first index whose cumulative
+    (unnormalised) probability reaches u_n times the row total.
+    logits (N, V), u (N,) uniforms in [0, 1) -> (N,) int."""
+    p = xp.exp(logits - logits.max(axis=1, keepdims=True))  # (N, V) unnormalised
+    cdf = xp.cumsum(p, axis=1)  # (N, V)
+    threshold = u.astype(cdf.dtype) * cdf[:, -1]  # (N,)
+    idx = (cdf < threshold[:, None]).sum(axis=1)  # (N,)
+    return xp.minimum(idx, logits.shape[1] - 1)  # guards rounding at the top end
+
+
+class LanguageModel:
+    """An LSTM language model over sequences of ``seq_len`` tokens.
+
+    ``params`` maps the names of ``lm_param_shapes`` to ``xp`` arrays; the
+    optimiser updates them in place. ``chunk_rows`` bounds the rows of logits
+    held at once (``chunk_rows`` x V floats) when sampling and scoring.
+    """
+
+    def __init__(self, params, seq_len, start_token=0, xp=np, chunk_rows=4096, name="model"):
+        try:
+            (V, E), H = params["embedding"].shape, params["U"].shape[0]
+        except (KeyError, ValueError, AttributeError, IndexError):
+            raise ValueError(f"{name}: parameters need a 2-D 'embedding' and a 'U' "
+                             f"to infer the sizes; got keys {sorted(params)}") from None
+        check_params(params, lm_param_shapes(V, E, H), name)
+        if not 0 <= start_token < V:
+            raise ValueError(f"{name}: start token {start_token} is out of range [0, {V})")
+        self.params, self.seq_len, self.start_token = params, seq_len, start_token
+        self.xp, self.chunk_rows, self.name = xp, chunk_rows, name
+        self.vocab_size, self.emb_dim, self.hidden_dim = V, E, H
+
+    @classmethod
+    def random(cls, rng, vocab_size, emb_dim, hidden_dim, seq_len, std=0.1,
+               xp=np, dtype=np.float32, **kwargs):
+        return cls(init_lm_params(rng, vocab_size, emb_dim, hidden_dim, std, xp, dtype),
+                   seq_len, xp=xp, **kwargs)
+
+    @property
+    def dtype(self):
+        return self.params["W"].dtype
+
+    def checked(self, tokens):
+        """``tokens`` as an ``xp`` array, after checking dtype, shape and ids."""
+        check_tokens(tokens, self.vocab_size, self.seq_len)
+        return self.xp.asarray(tokens)
+
+    # ------------------------------------------------------------ training
+    def loss_and_grads(self, tokens, weights):
+        """Weighted NLL and its gradients (see lm_loss_forward)."""
+        loss, cache = lm_loss_forward(self.params, tokens, weights, self.start_token, self.xp)
+        return float(loss), lm_loss_backward(cache)
+
+    def mle_loss_and_grads(self, tokens):
+        """MLE: mean over batch and time of -log G(y_t | Y_1..t-1)."""
+        tokens = self.checked(tokens)
+        weights = self.xp.full(tokens.shape, 1.0 / tokens.size, dtype=self.dtype)  # (B, T)
+        return self.loss_and_grads(tokens, weights)
+
+    def pg_loss_and_grads(self, tokens, rewards):
+        """REINFORCE, as the original code: -SUM over batch and time of
+        log G(y_t | Y_1..t-1) * Q(Y_1..t-1, y_t). rewards Q (B, T)."""
+        tokens = self.checked(tokens)
+        check_float_array(rewards, tokens.shape, "rewards")
+        return self.loss_and_grads(tokens, self.xp.asarray(rewards, dtype=self.dtype))
+
+    # ------------------------------------------------- step-by-step running
+    def input_table(self):
+        """x W + b for every token at once: (V, 4H). A step's input term is
+        then a row lookup instead of a matrix product."""
+        p = self.params
+        return p["embedding"] @ p["W"] + p["b"]
+
+    def step(self, table, inputs, h, c):
+        """Read one input token per row: inputs (N,), h, c (N, H) -> h, c."""
+        h, c, _, _ = lstm_cell(table[inputs] + h @ self.params["U"], c, self.xp)
+        return h, c
+
+    def zero_state(self, n):
+        z = self.xp.zeros((n, self.hidden_dim), dtype=self.dtype)
+        return z, z
+
+    def states(self, tokens):
+        """LSTM states after reading each step's input: hs, cs (B, T, H).
+        hs[:, t] gives the logits of y_{t+1} (0-based position t)."""
+        table = self.input_table()
+        inputs = shift_right(tokens, self.start_token, self.xp)  # (B, T)
+        h, c = self.zero_state(tokens.shape[0])
+        hs, cs = [], []
+        for t in range(tokens.shape[1]):
+            h, c = self.step(table, inputs[:, t], h, c)
+            hs.append(h), cs.append(c)
+        return self.xp.stack(hs, axis=1), self.xp.stack(cs, axis=1)
+
+    def draw(self, h, rng):
+        """Sample the next token of every row from softmax(h W_out + b_out).
+        h (N, H) -> (N,) int; one uniform per row from the host ``rng``."""
+        xp, p = self.xp, self.params
+        u = xp.asarray(rng.random(h.shape[0]))  # (N,)
+        out = xp.empty(h.shape[0], dtype=xp.int64)
+        for s in range(0, h.shape[0], self.chunk_rows):
+            rows = slice(s, s + self.chunk_rows)
+            out[rows] = sample_categorical(h[rows] @ p["W_out"] + p["b_out"], u[rows], xp)
+        return out
+
+    # -------------------------------------------------------------- public
+    def sample(self, n, rng):
+        """n sequences from the model: (n, T) int on the model's backend."""
+        table = self.input_table()
+        tokens = self.xp.empty((n, self.seq_len), dtype=self.xp.int64)
+        y = self.xp.full(n, self.start_token, dtype=self.xp.int64)
+        h, c = self.zero_state(n)
+        for t in range(self.seq_len):
+            h, c = self.step(table, y, h, c)
+            y = tokens[:, t] = self.draw(h, rng)
+        return tokens
+
+    def log_prob(self, tokens):
+        """log G(Y) = sum_t log G(y_t | Y_1..t-1) for each row: (n,) float64 on the host."""
+        tokens = self.checked(tokens)
+        n, T = tokens.shape
+        out = np.empty(n, dtype=np.float64)
+        rows = max(1, self.chunk_rows // T)  # sequences per chunk
+        for s in range(0, n, rows):
+            y = tokens[s:s + rows]  # (b, T)
+            hs, _ = self.states(y)  # (b, T, H)
+            logits = hs.reshape(-1, self.hidden_dim) @ self.params["W_out"] + self.params["b_out"]
+            lp = to_numpy(target_log_probs(logits, y.reshape(-1), self.xp))  # (b T,)
+            out[s:s + rows] = lp.astype(np.float64).reshape(-1, T).sum(axis=1)
+        return out

@@ -1,0 +1,59 @@
+"""Adam with optional global-norm gradient clipping.
+
+The hyper-parameters (``Adam``, immutable) are kept apart from the state
+(``AdamState``: the moment estimates and the step count), so that the state
+can be saved in a checkpoint and restored.
+"""
+from dataclasses import dataclass, field
+import math
+
+
+def global_norm(grads):
+    """sqrt of the sum of squares of every gradient entry."""
+    return math.sqrt(sum(float((g * g).sum()) for g in grads.values()))
+
+
+def clip_by_global_norm(grads, max_norm):
+    """Scale all gradients by max_norm / max(norm, max_norm), in place, as
+    TensorFlow's clip_by_global_norm. Returns the norm before clipping."""
+    norm = global_norm(grads)
+    if norm > max_norm:
+        for g in grads.values():
+            g *= max_norm / norm
+    return norm
+
+
+@dataclass
+class AdamState:
+    m: dict = field(default_factory=dict)  # first moments, one per parameter
+    v: dict = field(default_factory=dict)  # second moments
+    t: int = 0  # steps taken
+
+
+@dataclass(frozen=True)
+class Adam:
+    lr: float
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    clip_norm: float | None = None  # global-norm clip, None for none
+
+    def init(self, params, xp):
+        return AdamState(m={k: xp.zeros_like(p) for k, p in params.items()},
+                         v={k: xp.zeros_like(p) for k, p in params.items()})
+
+    def step(self, params, grads, state):
+        """Update ``params`` in place (TensorFlow's form of Adam, with the bias
+        corrections folded into the step size). Returns the gradient norm
+        before clipping (None when there is no clipping)."""
+        norm = clip_by_global_norm(grads, self.clip_norm) if self.clip_norm else None
+        state.t += 1
+        lr_t = self.lr * math.sqrt(1.0 - self.beta2 ** state.t) / (1.0 - self.beta1 ** state.t)
+        for k, p in params.items():
+            g, m, v = grads[k], state.m[k], state.v[k]
+            m *= self.beta1
+            m += (1.0 - self.beta1) * g
+            v *= self.beta2
+            v += (1.0 - self.beta2) * (g * g)
+            p -= lr_t * m / (v ** 0.5 + self.eps)
+        return norm

@@ -1,0 +1,90 @@
+"""The oracle: an LSTM language model with N(0, 1) weights that plays the
+"real" data distribution of the synthetic experiment.
+
+``make_oracle`` builds one from a seed; ``load_oracle`` reads the original
+SeqGAN oracle, either as an ``.npz`` with one array per gate or as the
+original ``target_params_py3.pkl`` (a pickled list of the same 15 arrays).
+The pickle goes through an unpickler that permits numpy's array
+reconstruction and nothing else, so a file naming any other global is refused
+before anything in it runs.
+"""
+import pickle
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .checks import check_params
+from .lm import LanguageModel, init_lm_params
+
+# The original's per-gate arrays, in the pickle's order.
+ORIGINAL_KEYS = ("embedding", "W_i", "U_i", "b_i", "W_f", "U_f", "b_f",
+                 "W_o", "U_o", "b_o", "W_c", "U_c", "b_c", "W_out", "b_out")
+GATES = ("i", "f", "o", "c")  # stacked in this order; "c" is the candidate g
+
+# Globals a pickle of plain numpy arrays needs (numpy 1.x and 2.x spellings).
+_ALLOWED_GLOBALS = {
+    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy", "ndarray"), ("numpy", "dtype"),
+}
+
+
+def make_oracle(seed, vocab_size=5000, emb_dim=32, hidden_dim=32, seq_len=20,
+                xp=np, dtype=np.float32, **kwargs):
+    """An oracle with every weight N(0, 1), as the original, from ``seed``."""
+    params = init_lm_params(np.random.default_rng(seed), vocab_size, emb_dim, hidden_dim,
+                            1.0, xp, dtype)
+    return LanguageModel(params, seq_len, xp=xp, name="oracle", **kwargs)
+
+
+class _ArraysOnlyUnpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        if (module, name) in _ALLOWED_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"global {module}.{name} is not allowed")
+
+
+def _read_pickle(path):
+    try:
+        with open(path, "rb") as f:
+            arrays = _ArraysOnlyUnpickler(f, encoding="latin1").load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as e:
+        raise ValueError(f"{path}: refused or unreadable pickle: {e}") from None
+    if not isinstance(arrays, (list, tuple)) or len(arrays) != len(ORIGINAL_KEYS):
+        raise ValueError(f"{path}: expected a list of {len(ORIGINAL_KEYS)} arrays "
+                         f"({', '.join(ORIGINAL_KEYS)})")
+    return dict(zip(ORIGINAL_KEYS, arrays))
+
+
+def _read_npz(path):
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return {k: f[k] for k in f.files}
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
+        raise ValueError(f"{path}: not a readable .npz file: {e}") from None
+
+
+def stack_gates(arrays, source):
+    """Per-gate arrays (the original's layout) -> LanguageModel parameters."""
+    V, E = np.shape(arrays.get("embedding", np.zeros((0, 0))))[:2] or (0, 0)
+    H = np.shape(arrays.get("U_i", np.zeros((0,))))[0]
+    shapes = {"embedding": (V, E), "W_out": (H, V), "b_out": (V,)}
+    for g in GATES:
+        shapes.update({f"W_{g}": (E, H), f"U_{g}": (H, H), f"b_{g}": (H,)})
+    check_params(arrays, shapes, source)
+    return {"embedding": arrays["embedding"],
+            "W": np.concatenate([arrays[f"W_{g}"] for g in GATES], axis=1),  # (E, 4H)
+            "U": np.concatenate([arrays[f"U_{g}"] for g in GATES], axis=1),  # (H, 4H)
+            "b": np.concatenate([arrays[f"b_{g}"] for g in GATES]),  # (4H,)
+            "W_out": arrays["W_out"], "b_out": arrays["b_out"]}
+
+
+def load_oracle(path, seq_len=20, xp=np, dtype=np.float32, **kwargs):
+    """The original oracle from ``path`` (.npz or the original .pkl)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"oracle parameters file not found: {path}")
+    arrays = _read_pickle(path) if path.suffix == ".pkl" else _read_npz(path)
+    params = stack_gates(arrays, str(path))
+    params = {k: xp.asarray(np.asarray(v, dtype=dtype)) for k, v in params.items()}
+    return LanguageModel(params, seq_len, xp=xp, name="oracle", **kwargs)
