@@ -182,16 +182,19 @@ class LanguageModel:
             y = tokens[:, t] = self.draw(h, rng)
         return tokens
 
-    def log_prob(self, tokens):
-        """log G(Y) = sum_t log G(y_t | Y_1..t-1) for each row: (n,) float64 on the host."""
+    def token_log_probs(self, tokens):
+        """log G(y_t | Y_1..t-1) for every row and step: (n, T) float64 on the host."""
         tokens = self.checked(tokens)
         n, T = tokens.shape
-        out = np.empty(n, dtype=np.float64)
+        out = np.empty((n, T), dtype=np.float64)
         rows = max(1, self.chunk_rows // T)  # sequences per chunk
         for s in range(0, n, rows):
             y = tokens[s:s + rows]  # (b, T)
             hs, _ = self.states(y)  # (b, T, H)
             logits = hs.reshape(-1, self.hidden_dim) @ self.params["W_out"] + self.params["b_out"]
-            lp = to_numpy(target_log_probs(logits, y.reshape(-1), self.xp))  # (b T,)
-            out[s:s + rows] = lp.astype(np.float64).reshape(-1, T).sum(axis=1)
+            out[s:s + rows] = to_numpy(target_log_probs(logits, y.reshape(-1), self.xp)).reshape(-1, T)
         return out
+
+    def log_prob(self, tokens):
+        """log G(Y) = sum_t log G(y_t | Y_1..t-1) for each row: (n,) float64 on the host."""
+        return self.token_log_probs(tokens).sum(axis=1)
