@@ -1,0 +1,60 @@
+"""Bad input gives a ValueError that names what is wrong."""
+import numpy as np
+import pytest
+
+from seqgan_np.discriminator import Discriminator, DiscriminatorConfig
+from seqgan_np.lm import LanguageModel
+
+CFG = DiscriminatorConfig(vocab_size=7, seq_len=4, emb_dim=3, filter_sizes=(1, 2), num_filters=(2, 2))
+
+
+@pytest.fixture
+def g(rng):
+    return LanguageModel.random(rng, 7, 3, 3, 4)
+
+
+@pytest.fixture
+def d(rng):
+    return Discriminator.random(CFG, rng)
+
+
+GOOD = np.array([[1, 2, 3, 4], [0, 6, 5, 1]])
+BAD_TOKENS = [
+    (GOOD + 3, r"token id 9 is out of range \[0, 7\)"),
+    (GOOD - 2, r"token id -2 is out of range"),
+    (GOOD.astype(np.float32), r"token ids must be integers, got dtype float32"),
+    (GOOD[0], r"expected shape \(n, T\), got \(4,\)"),
+    (GOOD[:, :3], r"expected sequences of length 4, got shape \(2, 3\)"),
+]
+
+
+@pytest.mark.parametrize("tokens, message", BAD_TOKENS)
+def test_bad_tokens(g, d, tokens, message):
+    for call in (g.log_prob, g.mle_loss_and_grads, d.predict_proba,
+                 lambda x: g.pg_loss_and_grads(x, np.ones(x.shape)),
+                 lambda x: d.loss_and_grads(x, np.ones(len(x), int), np.random.default_rng(0))):
+        with pytest.raises(ValueError, match="tokens: " + message):
+            call(tokens)
+
+
+def test_bad_rewards(g):
+    with pytest.raises(ValueError, match=r"rewards: expected shape \(2, 4\), got \(2, 3\)"):
+        g.pg_loss_and_grads(GOOD, np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"rewards: expected a floating-point array, got dtype int64"):
+        g.pg_loss_and_grads(GOOD, np.ones((2, 4), dtype=np.int64))
+
+
+def test_bad_labels(d, rng):
+    for labels in (np.array([1, 2]), np.array([1.0, 0.0]), np.array([1, 0, 1])):
+        with pytest.raises(ValueError, match=r"labels: expected \(2,\) integers in \{0, 1\}"):
+            d.loss_and_grads(GOOD, labels, rng)
+
+
+def test_bad_model_parameters(rng):
+    params = LanguageModel.random(rng, 7, 3, 3, 4).params
+    with pytest.raises(ValueError, match=r"generator: parameter 'U'.*expected shape \(3, 12\)"):
+        LanguageModel({**params, "U": np.zeros((3, 8), np.float32)}, 4, name="generator")
+    with pytest.raises(ValueError, match=r"generator: wrong parameter keys: missing b_out"):
+        LanguageModel({k: v for k, v in params.items() if k != "b_out"}, 4, name="generator")
+    with pytest.raises(ValueError, match=r"discriminator: filter width 5 exceeds the sequence length 4"):
+        DiscriminatorConfig(vocab_size=7, seq_len=4, filter_sizes=(5,), num_filters=(2,))
