@@ -137,7 +137,7 @@ def disc_loss_backward(cache):
 class Discriminator:
     """D_phi with its parameters (``xp`` arrays, updated in place by Adam)."""
 
-    def __init__(self, cfg, params, xp=np, chunk_rows=2048):
+    def __init__(self, cfg, params, xp=np, chunk_rows=256):
         check_params(params, disc_param_shapes(cfg), "discriminator")
         self.cfg, self.params, self.xp, self.chunk_rows = cfg, params, xp, chunk_rows
 

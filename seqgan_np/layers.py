@@ -58,10 +58,14 @@ def logsumexp(logits, xp=np):
     return m + xp.log(xp.exp(logits - m[:, None]).sum(axis=1))
 
 
-def target_log_probs(logits, targets, xp=np):
-    """log softmax(logits)[n, targets[n]] without forming the (N, V) log-softmax."""
-    picked = logits[xp.arange(logits.shape[0]), targets]  # (N,)
-    return picked - logsumexp(logits, xp)
+def exp_normalise_inplace(logits, xp=np):
+    """Overwrite logits (N, V) with exp(logits - rowmax) and return the
+    row-wise log sum exp (N,). The hot paths that need no backward (sampling,
+    scoring) use this: no (N, V) temporary is allocated."""
+    m = logits.max(axis=1, keepdims=True)  # (N, 1)
+    logits -= m
+    xp.exp(logits, out=logits)  # (N, V) unnormalised probabilities
+    return m[:, 0] + xp.log(logits.sum(axis=1))
 
 
 def softmax_cross_entropy_forward(logits, targets, weights, xp=np):
@@ -103,18 +107,20 @@ def conv_maxpool_forward(x, W, b, xp=np):
     L = T - K + 1
     windows = xp.stack([x[:, k:k + L] for k in range(K)], axis=2)  # (B, L, K, E)
     z = (windows.reshape(B * L, K * E) @ W.reshape(K * E, F)).reshape(B, L, F)
-    argmax = xp.argmax(z, axis=1)  # (B, F) where each filter fires most
-    out = xp.maximum(z.max(axis=1) + b, 0.0)  # (B, F)
-    return out, (windows, W, argmax, out, xp)
+    m = z.max(axis=1)  # (B, F) each filter's strongest response
+    out = xp.maximum(m + b, 0.0)  # (B, F)
+    return out, (windows, W, z, m, out, xp)
 
 
 def conv_maxpool_backward(dout, cache):
-    windows, W, argmax, out, xp = cache
+    windows, W, z, m, out, xp = cache
     B, L, K, E = windows.shape
     F = W.shape[2]
     dm = dout * (out > 0)  # (B, F) backprop through relu
-    dz = xp.zeros((B, L, F), dtype=dout.dtype)  # only the max position gets gradient
-    dz[xp.arange(B)[:, None], argmax, xp.arange(F)[None, :]] = dm
+    # The gradient goes to the position of the max, split equally where
+    # windows tie (a repeated token or n-gram gives identical responses).
+    at_max = z == m[:, None, :]  # (B, L, F)
+    dz = at_max * (dm / at_max.sum(axis=1))[:, None, :]  # (B, L, F)
     dz2 = dz.reshape(B * L, F)
     dW = (windows.reshape(B * L, K * E).T @ dz2).reshape(K, E, F)
     dwindows = (dz2 @ W.reshape(K * E, F).T).reshape(B, L, K, E)

@@ -13,8 +13,8 @@ import numpy as np
 from .backend import to_numpy
 from .checks import check_float_array, check_params, check_tokens
 from .layers import (affine_backward, affine_forward, embedding_backward,
-                     embedding_forward, softmax_cross_entropy_backward,
-                     softmax_cross_entropy_forward, target_log_probs)
+                     embedding_forward, exp_normalise_inplace,
+                     softmax_cross_entropy_backward, softmax_cross_entropy_forward)
 from .lstm import lstm_backward, lstm_cell, lstm_forward
 
 
@@ -65,15 +65,46 @@ def lm_loss_backward(cache):
             "W_out": dW_out, "b_out": db_out}
 
 
+def first_above(cdf, threshold, xp=np):
+    """Inverse CDF: per row, the first index whose cumulative mass exceeds
+    the threshold. cdf (N, V) non-decreasing, threshold (N,) -> (N,) int.
+    Where rounding puts the threshold at the row total, the last index with
+    positive mass is taken, so that a zero-probability index is never drawn."""
+    idx = (cdf <= threshold[:, None]).sum(axis=1)  # (N,)
+    last = (cdf < cdf[:, -1:]).sum(axis=1)  # (N,) last index with mass
+    return xp.minimum(idx, last)
+
+
 def sample_categorical(logits, u, xp=np):
-    """Draw row n's token by inverse CDF: the first index whose cumulative
-    (unnormalised) probability reaches u_n times the row total.
-    logits (N, V), u (N,) uniforms in [0, 1) -> (N,) int."""
+    """Draw row n's token from softmax(logits_n) by inverse CDF, given
+    uniforms u (N,) in [0, 1). logits (N, V) -> (N,) int. The plain version:
+    ``sample_from_unnormalised`` is the fast one the models use."""
     p = xp.exp(logits - logits.max(axis=1, keepdims=True))  # (N, V) unnormalised
     cdf = xp.cumsum(p, axis=1)  # (N, V)
-    threshold = u.astype(cdf.dtype) * cdf[:, -1]  # (N,)
-    idx = (cdf < threshold[:, None]).sum(axis=1)  # (N,)
-    return xp.minimum(idx, logits.shape[1] - 1)  # guards rounding at the top end
+    return first_above(cdf, u.astype(cdf.dtype) * cdf[:, -1], xp)
+
+
+def block_size(V):
+    """The divisor of V nearest sqrt(V): the block of the two-level draw."""
+    return min((d for d in range(1, V + 1) if V % d == 0), key=lambda d: abs(d - V ** 0.5))
+
+
+def sample_from_unnormalised(p, u, xp=np):
+    """The same draw as ``sample_categorical``, from unnormalised
+    probabilities p (N, V), in two levels so that no cumulative sum runs over
+    all V entries: first choose a block of ~sqrt(V) tokens by its mass, then
+    a token inside that block. p (N, V), u (N,) -> (N,) int."""
+    N, V = p.shape
+    S = block_size(V)
+    blocks = p.reshape(N, V // S, S)  # (N, V/S, S)
+    block_mass = blocks.sum(axis=2)  # (N, V/S)
+    block_cdf = xp.cumsum(block_mass, axis=1)  # (N, V/S)
+    threshold = u.astype(p.dtype) * block_cdf[:, -1]  # (N,)
+    j = first_above(block_cdf, threshold, xp)  # (N,) chosen block
+    rows = xp.arange(N)
+    rest = threshold - (block_cdf[rows, j] - block_mass[rows, j])  # mass left inside block j
+    k = first_above(xp.cumsum(blocks[rows, j], axis=1), rest, xp)  # (N,) inside the block
+    return j * S + k
 
 
 class LanguageModel:
@@ -159,15 +190,28 @@ class LanguageModel:
             hs.append(h), cs.append(c)
         return self.xp.stack(hs, axis=1), self.xp.stack(cs, axis=1)
 
+    def _logit_chunks(self, h):
+        """Yield (rows, logits) for blocks of ``chunk_rows`` rows of h (N, H),
+        the logits (n, V) written into one reused buffer: no large temporary
+        is allocated per step."""
+        xp, p = self.xp, self.params
+        buf = xp.empty((min(h.shape[0], self.chunk_rows), self.vocab_size), dtype=self.dtype)
+        for s in range(0, h.shape[0], self.chunk_rows):
+            rows = slice(s, min(s + self.chunk_rows, h.shape[0]))
+            logits = buf[:rows.stop - s]
+            xp.matmul(h[rows], p["W_out"], out=logits)
+            logits += p["b_out"]  # (n, V)
+            yield rows, logits
+
     def draw(self, h, rng):
         """Sample the next token of every row from softmax(h W_out + b_out).
         h (N, H) -> (N,) int; one uniform per row from the host ``rng``."""
-        xp, p = self.xp, self.params
+        xp = self.xp
         u = xp.asarray(rng.random(h.shape[0]))  # (N,)
         out = xp.empty(h.shape[0], dtype=xp.int64)
-        for s in range(0, h.shape[0], self.chunk_rows):
-            rows = slice(s, s + self.chunk_rows)
-            out[rows] = sample_categorical(h[rows] @ p["W_out"] + p["b_out"], u[rows], xp)
+        for rows, logits in self._logit_chunks(h):
+            exp_normalise_inplace(logits, xp)  # logits now hold unnormalised p
+            out[rows] = sample_from_unnormalised(logits, u[rows], xp)
         return out
 
     # -------------------------------------------------------------- public
@@ -184,16 +228,16 @@ class LanguageModel:
 
     def token_log_probs(self, tokens):
         """log G(y_t | Y_1..t-1) for every row and step: (n, T) float64 on the host."""
+        xp = self.xp
         tokens = self.checked(tokens)
         n, T = tokens.shape
-        out = np.empty((n, T), dtype=np.float64)
-        rows = max(1, self.chunk_rows // T)  # sequences per chunk
-        for s in range(0, n, rows):
-            y = tokens[s:s + rows]  # (b, T)
-            hs, _ = self.states(y)  # (b, T, H)
-            logits = hs.reshape(-1, self.hidden_dim) @ self.params["W_out"] + self.params["b_out"]
-            out[s:s + rows] = to_numpy(target_log_probs(logits, y.reshape(-1), self.xp)).reshape(-1, T)
-        return out
+        hs, _ = self.states(tokens)  # (n, T, H)
+        y = tokens.reshape(-1)  # (n T,)
+        out = xp.empty(n * T, dtype=xp.float64)
+        for rows, logits in self._logit_chunks(hs.reshape(n * T, self.hidden_dim)):
+            picked = logits[xp.arange(logits.shape[0]), y[rows]]  # (r,) logit of each target
+            out[rows] = picked - exp_normalise_inplace(logits, xp)
+        return to_numpy(out).reshape(n, T)
 
     def log_prob(self, tokens):
         """log G(Y) = sum_t log G(y_t | Y_1..t-1) for each row: (n,) float64 on the host."""

@@ -111,3 +111,20 @@ def test_lstm_over_a_sequence(rng):
 def test_logsumexp_is_stable():
     big = np.array([[1000.0, 1000.0], [-1000.0, -1000.0]])
     np.testing.assert_allclose(L.logsumexp(big), [1000 + np.log(2), -1000 + np.log(2)])
+
+
+def test_conv_maxpool_tied_windows(rng):
+    """A repeated token makes two windows of width 1 respond identically: the
+    gradient is split between them, as autograd's max does."""
+    x = rng.standard_normal((2, 6, 3))
+    x[:, 4] = x[:, 1]  # position 4 repeats position 1
+    W, b = rng.standard_normal((1, 3, 4)), rng.standard_normal(4)
+    out, cache = L.conv_maxpool_forward(x, W, b)
+    R = rng.standard_normal(out.shape)
+
+    def loss(x, W, b):
+        return anp.sum(L.conv_maxpool_forward(x, W, b, anp)[0] * R)
+
+    errors = check_against_autograd(loss, [x, W, b], L.conv_maxpool_backward(R, cache), [0, 1, 2])
+    record("autograd: conv over time + max pool", errors)
+    assert max(errors.values()) < AUTOGRAD_TOL, errors
