@@ -10,7 +10,9 @@ from scipy import stats
 
 from gradcheck import record
 from seqgan_np.discriminator import Discriminator, DiscriminatorConfig, REAL
-from seqgan_np.lm import LanguageModel, lm_loss_forward
+from seqgan_np.layers import exp_normalise_inplace, logsumexp
+from seqgan_np.lm import (LanguageModel, lm_loss_forward, sample_categorical,
+                          sample_from_unnormalised)
 from seqgan_np.rollout import rollout_rewards
 
 V, T = 3, 3
@@ -110,3 +112,26 @@ def test_reinforce_gradient_is_unbiased():
         z[k] = float(np.max(np.abs(est.mean(axis=0) - exact[k]) / se))
     record("enumeration: REINFORCE gradient (max |z|)", z)
     assert max(z.values()) < 5, z
+
+
+def test_two_level_draw_equals_plain_inverse_cdf():
+    """The fast draw picks exactly the token of the plain inverse CDF."""
+    rng = np.random.default_rng(11)
+    logits = 2 * rng.standard_normal((3000, 5000))
+    u = rng.random(3000)
+    p = logits.copy()
+    lse = exp_normalise_inplace(p)
+    np.testing.assert_allclose(lse, logsumexp(logits), rtol=1e-14)
+    np.testing.assert_array_equal(sample_from_unnormalised(p, u), sample_categorical(logits, u))
+
+
+def test_draw_never_picks_a_zero_probability_token():
+    """Underflowed tokens (p = 0 in float32) are never drawn, even with u at
+    the top end where float32 rounding puts the threshold at the total."""
+    logits = np.full((4, 12), -200.0, dtype=np.float32)
+    logits[:, [2, 5]] = 0.0  # only tokens 2 and 5 have mass
+    u = np.array([0.0, 0.3, 0.7, np.nextafter(1.0, 0.0)])
+    p = logits.copy()
+    exp_normalise_inplace(p)
+    for draw in (sample_from_unnormalised(p, u), sample_categorical(logits, u)):
+        np.testing.assert_array_equal(draw, [2, 2, 5, 5])
