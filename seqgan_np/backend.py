@@ -61,3 +61,21 @@ def make_rng(xp, seed):
     if isinstance(seed, np.random.SeedSequence):
         seed = int(seed.generate_state(1)[0])
     return xp.random.default_rng(seed)
+
+
+def keep_freed_memory():
+    """Ask glibc's malloc to keep freed blocks instead of returning them to
+    the kernel (the runtime form of GLIBC_TUNABLES=glibc.malloc.mmap_threshold=
+    1000000000:glibc.malloc.trim_threshold=1000000000). The hot loops free and
+    reallocate arrays of tens of MB every step; without this each one is
+    page-faulted in again, which costs more than the arithmetic. Returns
+    whether the setting took (False off glibc)."""
+    import ctypes
+    import ctypes.util
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.mallopt(M_MMAP_THRESHOLD, 1 << 30)) and \
+            bool(libc.mallopt(M_TRIM_THRESHOLD, 1 << 30))
+    except (OSError, AttributeError):
+        return False

@@ -44,16 +44,28 @@ class Adam:
 
     def step(self, params, grads, state):
         """Update ``params`` in place (TensorFlow's form of Adam, with the bias
-        corrections folded into the step size). Returns the gradient norm
+        corrections folded into the step size). ``grads`` are clipped and then
+        used as workspace: they are overwritten. Returns the gradient norm
         before clipping (None when there is no clipping)."""
         norm = clip_by_global_norm(grads, self.clip_norm) if self.clip_norm else None
         state.t += 1
         lr_t = self.lr * math.sqrt(1.0 - self.beta2 ** state.t) / (1.0 - self.beta1 ** state.t)
         for k, p in params.items():
             g, m, v = grads[k], state.m[k], state.v[k]
+            # m <- beta1 m + (1 - beta1) g, written as g + beta1 (m - g): no temporaries
+            m -= g
             m *= self.beta1
-            m += (1.0 - self.beta1) * g
+            m += g
+            g *= g  # g now holds g^2
+            v -= g
             v *= self.beta2
-            v += (1.0 - self.beta2) * (g * g)
-            p -= lr_t * m / (v ** 0.5 + self.eps)
+            v += g  # v <- beta2 v + (1 - beta2) g^2
+            # the step lr_t m / (sqrt(v) + eps), built in g's buffer in place
+            g[...] = v
+            g **= 0.5
+            g += self.eps
+            g **= -1.0
+            g *= m
+            g *= lr_t
+            p -= g
         return norm
