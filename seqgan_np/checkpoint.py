@@ -1,0 +1,60 @@
+"""Files written so that nothing already written is lost: each goes to a
+temporary file beside its target and is renamed over it only when complete.
+
+A checkpoint is one ``.npz`` holding named arrays plus a JSON document
+(``meta``) for everything that is not an array (counters, random generator
+states, evaluation rows). It is read with ``allow_pickle=False``.
+"""
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+FORMAT = "seqgan-np checkpoint 1"
+
+
+def atomic_write(path, write):
+    """Call ``write(file)`` on a temporary file, then rename it to ``path``."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def write_text(path, text):
+    atomic_write(path, lambda f: f.write(text.encode()))
+
+
+def save_checkpoint(path, arrays, meta):
+    """arrays: name -> host numpy array; meta: a JSON-serialisable dict."""
+    payload = dict(arrays)
+    payload["meta"] = np.array(json.dumps({"format": FORMAT, **meta}))
+    atomic_write(path, lambda f: np.savez(f, **payload))
+
+
+def load_checkpoint(path):
+    """(arrays, meta) of a checkpoint; a missing, truncated or corrupt file
+    raises an error that names it."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}
+        meta = json.loads(str(arrays.pop("meta")))
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as e:
+        raise ValueError(f"checkpoint {path} is truncated or corrupt ({e}); "
+                         f"it cannot be resumed") from None
+    if meta.get("format") != FORMAT:
+        raise ValueError(f"checkpoint {path} is not a {FORMAT!r} file")
+    return arrays, meta

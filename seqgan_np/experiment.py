@@ -1,0 +1,353 @@
+"""Algorithm 1 of the SeqGAN paper end to end, on the synthetic oracle task.
+
+Phases, in order (each a loop of units: epochs, or discriminator rounds):
+
+  data        sample the real data from the oracle: n_train training and
+              n_test held-out sequences; measure the oracle's entropy floor
+              and the unigram "Random" baseline
+  pretrain_g  pre-train G_theta by MLE on the training data
+  mle_branch  from the pre-trained G_theta, go on with plain MLE for
+              adv_epochs epochs: the MLE curve of the paper's Figure 2
+  pretrain_d  pre-train D_phi: rounds of fresh negatives, d_epochs epochs each
+  adversarial per epoch: g_steps policy-gradient steps on Q from Monte Carlo
+              rollouts of G_beta; beta <- r beta + (1 - r) theta; d_steps
+              discriminator rounds
+
+The runner owns the loops, the evaluations, the progress lines (stderr), the
+output files and the checkpoints; the library modules only compute.
+A checkpoint is written after every phase and every ``checkpoint_every``
+units, holding parameters, optimiser states, generator states and counters,
+so that a resumed run ends with exactly the numbers of an uninterrupted one.
+"""
+import copy
+import csv
+import io
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .backend import backend_name, get_xp, to_numpy
+from .checkpoint import load_checkpoint, save_checkpoint, write_text
+from .config import config_from_dict, config_to_dict
+from .discriminator import FAKE, REAL, Discriminator, DiscriminatorConfig
+from .lm import LanguageModel
+from .metrics import nll_oracle, nll_test
+from .optim import Adam, AdamState
+from .oracle import load_oracle, make_oracle
+from .plots import plot_learning_curves
+from .rollout import rollout_rewards, update_rollout_policy
+
+PHASES = ("data", "pretrain_g", "mle_branch", "pretrain_d", "adversarial")
+STREAMS = ("init", "data", "pretrain_g", "mle_branch", "d_train", "adversarial",
+           "rollout", "eval")  # one random stream per purpose
+CSV_FIELDS = ("branch", "epoch", "nll_oracle", "nll_test", "d_accuracy", "d_loss",
+              "mean_reward", "seconds")
+CHECKPOINT = "checkpoint.npz"
+
+
+class Progress:
+    """Progress lines with an ETA on stderr, at most one per ``interval`` s."""
+
+    def __init__(self, stream=sys.stderr, interval=5.0):
+        self.stream, self.interval, self.last = stream, interval, 0.0
+
+    def __call__(self, phase, done, total, started, note="", force=False):
+        now = time.perf_counter()
+        if not force and now - self.last < self.interval:
+            return
+        self.last = now
+        elapsed = now - started
+        eta = elapsed / done * (total - done) if done > 0 else float("nan")
+        print(f"[{phase}] {done:.1f}/{total} elapsed {_clock(elapsed)} ETA {_clock(eta)} {note}",
+              file=self.stream, flush=True)
+
+
+def _clock(seconds):
+    if seconds != seconds:  # nan: no estimate yet
+        return "--:--"
+    m, s = divmod(int(seconds), 60)
+    return f"{m // 60}:{m % 60:02d}:{s:02d}" if m >= 60 else f"{m}:{s:02d}"
+
+
+class OracleExperiment:
+    """One run of the synthetic experiment in the folder ``out_dir``."""
+
+    def __init__(self, cfg, out_dir, progress=None):
+        self.cfg, self.out = cfg, Path(out_dir)
+        self.xp = xp = get_xp(cfg.backend)
+        self.progress = progress or Progress()
+        seeds = np.random.SeedSequence(cfg.seed).spawn(len(STREAMS))
+        self.rng = {name: np.random.default_rng(s) for name, s in zip(STREAMS, seeds)}
+        if cfg.oracle_params:
+            self.oracle = load_oracle(cfg.oracle_params, cfg.seq_len, xp=xp)
+            if self.oracle.vocab_size != cfg.vocab_size:
+                raise ValueError(f"{cfg.oracle_params}: the oracle's vocabulary is "
+                                 f"{self.oracle.vocab_size}, the setting vocab_size={cfg.vocab_size}")
+        else:
+            self.oracle = make_oracle(cfg.seed, cfg.vocab_size, cfg.emb_dim, cfg.hidden_dim,
+                                      cfg.seq_len, xp=xp)
+        init = self.rng["init"]
+        self.G = LanguageModel.random(init, cfg.vocab_size, cfg.emb_dim, cfg.hidden_dim,
+                                      cfg.seq_len, cfg.g_init_std, xp=xp, name="G_theta")
+        self.G_mle = self._copy_model(self.G, "G_mle")  # the MLE branch, from the pre-trained G
+        self.beta = self._copy_model(self.G, "G_beta")  # the rollout policy
+        self.d_cfg = DiscriminatorConfig(cfg.vocab_size, cfg.seq_len, cfg.d_emb_dim,
+                                         cfg.filter_sizes, cfg.num_filters,
+                                         cfg.d_dropout_keep, cfg.d_l2)
+        self.D = Discriminator.random(self.d_cfg, init, xp=xp)
+        self.g_opt = Adam(cfg.g_lr, clip_norm=cfg.g_clip)
+        self.d_opt = Adam(cfg.d_lr)
+        self.opt_state = {"G": self.g_opt.init(self.G.params, xp),
+                          "G_mle": self.g_opt.init(self.G_mle.params, xp),
+                          "D": self.d_opt.init(self.D.params, xp)}
+        self.train = self.test = None  # the real data, made in the data phase
+        self.done = {p: 0 for p in PHASES}  # units finished per phase
+        self.seconds = {p: 0.0 for p in PHASES}
+        self.rows = []  # evaluations, in order
+        self.baselines = {}  # oracle entropy and the unigram "Random" row
+
+    @staticmethod
+    def _copy_model(m, name):
+        return LanguageModel({k: v.copy() for k, v in m.params.items()}, m.seq_len,
+                             m.start_token, m.xp, m.chunk_rows, name)
+
+    # ------------------------------------------------------------ schedule
+    def units(self, phase):
+        cfg = self.cfg
+        return {"data": 1, "pretrain_g": cfg.pretrain_g_epochs, "mle_branch": cfg.adv_epochs,
+                "pretrain_d": cfg.pretrain_d_rounds, "adversarial": cfg.adv_epochs}[phase]
+
+    def run(self):
+        """Run (or go on with) every phase, then write the outputs."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        write_text(self.out / "config.json", json.dumps(config_to_dict(self.cfg), indent=2))
+        step = {"data": self.make_data, "pretrain_g": self.mle_epoch_of_g,
+                "mle_branch": self.mle_epoch_of_branch, "pretrain_d": self.discriminator_round,
+                "adversarial": self.adversarial_epoch}
+        for phase in PHASES:
+            total = self.units(phase)
+            started = time.perf_counter() - self.seconds[phase]
+            if self.done[phase] == 0:
+                self.start_phase(phase)
+            while self.done[phase] < total:
+                t0, n_rows = time.perf_counter(), len(self.rows)
+                step[phase]()
+                self.done[phase] += 1
+                self.after_unit(phase, self.done[phase], total)
+                self.seconds[phase] += time.perf_counter() - t0
+                finished = self.done[phase] == total
+                note = self.note(self.rows[-1]) if len(self.rows) > n_rows else ""
+                self.progress(phase, self.done[phase], total, started, note, force=finished)
+                if finished or self.done[phase] % self.cfg.checkpoint_every == 0:
+                    self.save()
+        return self.write_outputs()
+
+    def start_phase(self, phase):
+        """Set-up at a phase's first unit (never repeated on resume)."""
+        if phase == "pretrain_g":
+            self.evaluate("pretrain", 0, self.G)  # the untrained generator
+        elif phase == "mle_branch":  # both branches start from the pre-trained G
+            self._assign(self.G_mle.params, self.G.params)
+            self.opt_state["G_mle"] = copy.deepcopy(self.opt_state["G"])
+        elif phase == "adversarial":
+            self._assign(self.beta.params, self.G.params)
+            self.evaluate("seqgan", self.cfg.pretrain_g_epochs, self.G, with_d=True)
+
+    def after_unit(self, phase, done, total):
+        """Evaluate every eval_every epochs and at a branch's last epoch."""
+        if phase == "data" or phase == "pretrain_d":
+            return
+        if done % self.cfg.eval_every == 0 or done == total:
+            branch, model, offset = {
+                "pretrain_g": ("pretrain", self.G, 0),
+                "mle_branch": ("mle", self.G_mle, self.cfg.pretrain_g_epochs),
+                "adversarial": ("seqgan", self.G, self.cfg.pretrain_g_epochs)}[phase]
+            self.evaluate(branch, offset + done, model, with_d=phase == "adversarial")
+
+    @staticmethod
+    def note(row):
+        return f"| {row['branch']} epoch {row['epoch']}: NLL-oracle {row['nll_oracle']:.3f}"
+
+    # -------------------------------------------------------------- phases
+    def make_data(self):
+        cfg, rng = self.cfg, self.rng["data"]
+        self.train = to_numpy(self.oracle.sample(cfg.n_train, rng))  # (n_train, T)
+        self.test = to_numpy(self.oracle.sample(cfg.n_test, rng))  # (n_test, T)
+        # The entropy floor: the oracle's NLL of its own (held-out) samples.
+        self.baselines["oracle_entropy"] = nll_oracle(self.oracle, self.test)
+        # "Random" of Table 1: tokens drawn from the training data's unigram frequencies.
+        freq = np.bincount(self.train.ravel(), minlength=cfg.vocab_size) / self.train.size
+        unigram = self.rng["eval"].choice(cfg.vocab_size, size=(cfg.n_eval, cfg.seq_len), p=freq)
+        self.baselines["random_unigram"] = nll_oracle(self.oracle, unigram)
+
+    def _mle_epoch(self, model, state, rng):
+        """One pass over the training data in shuffled batches."""
+        B = self.cfg.batch_size
+        order = rng.permutation(len(self.train))
+        for s in range(0, len(order) - B + 1, B):  # whole batches, as the original
+            batch = self.xp.asarray(self.train[order[s:s + B]])  # (B, T)
+            _, grads = model.mle_loss_and_grads(batch)
+            self.g_opt.step(model.params, grads, state)
+
+    def mle_epoch_of_g(self):
+        self._mle_epoch(self.G, self.opt_state["G"], self.rng["pretrain_g"])
+
+    def mle_epoch_of_branch(self):
+        self._mle_epoch(self.G_mle, self.opt_state["G_mle"], self.rng["mle_branch"])
+
+    def discriminator_round(self):
+        """Fresh negatives from G_theta against as many real sequences, then
+        d_epochs epochs of D steps over them (the original's d-step)."""
+        cfg, rng, xp = self.cfg, self.rng["d_train"], self.xp
+        n = cfg.d_negatives
+        fake = to_numpy(self.G.sample(n, rng))  # (n, T)
+        real = self.train if n >= len(self.train) else \
+            self.train[rng.choice(len(self.train), n, replace=False)]
+        x = np.concatenate([real, fake])  # (2n, T)
+        labels = np.concatenate([np.full(len(real), REAL), np.full(n, FAKE)])
+        B = cfg.batch_size
+        for _ in range(cfg.d_epochs):
+            order = rng.permutation(len(x))
+            for s in range(0, len(order) - B + 1, B):
+                idx = order[s:s + B]
+                _, grads = self.D.loss_and_grads(xp.asarray(x[idx]), xp.asarray(labels[idx]), rng)
+                self.d_opt.step(self.D.params, grads, self.opt_state["D"])
+
+    def adversarial_epoch(self):
+        """Algorithm 1, one epoch: g-steps, the rollout-policy update, d-steps."""
+        cfg = self.cfg
+        for _ in range(cfg.g_steps):
+            Y = self.G.sample(cfg.batch_size, self.rng["adversarial"])  # (B, T) from G_theta
+            Q = rollout_rewards(Y, self.beta, self.D, cfg.rollouts, self.rng["rollout"])  # (B, T)
+            _, grads = self.G.pg_loss_and_grads(Y, Q)  # REINFORCE, eq. (8)
+            self.g_opt.step(self.G.params, grads, self.opt_state["G"])
+        update_rollout_policy(self.beta.params, self.G.params, cfg.rollout_update_rate)
+        for _ in range(cfg.d_steps):
+            self.discriminator_round()
+
+    # ----------------------------------------------------------- evaluation
+    def evaluate(self, branch, epoch, model, with_d=False):
+        """NLL-oracle of n_eval samples, NLL-test of the held-out data and,
+        with_d, D's accuracy and loss on real vs generated sequences and the
+        mean reward D(real) of generated ones."""
+        cfg, t0 = self.cfg, time.perf_counter()
+        samples = model.sample(cfg.n_eval, self.rng["eval"])  # (n_eval, T)
+        row = {"branch": branch, "epoch": epoch,
+               "nll_oracle": nll_oracle(self.oracle, samples),
+               "nll_test": nll_test(model, self.test),
+               "d_accuracy": None, "d_loss": None, "mean_reward": None}
+        if with_d:
+            n = cfg.n_eval_disc
+            p_real = to_numpy(self.D.predict_proba(self.test[:n]))[:, REAL].astype(np.float64)
+            p_fake = to_numpy(self.D.predict_proba(samples[:n]))[:, REAL].astype(np.float64)
+            row["d_accuracy"] = float(((p_real > 0.5).mean() + (p_fake < 0.5).mean()) / 2)
+            row["d_loss"] = float(-(np.log(p_real).mean() + np.log1p(-p_fake).mean()) / 2)
+            row["mean_reward"] = float(p_fake.mean())
+        row["seconds"] = round(time.perf_counter() - t0, 3)
+        self.rows.append(row)
+
+    # -------------------------------------------------------- checkpointing
+    def _models(self):
+        return {"oracle": self.oracle, "G": self.G, "G_mle": self.G_mle,
+                "G_beta": self.beta, "D": self.D}
+
+    def _assign(self, dst, src):
+        """Copy arrays (host or device) into the parameters ``dst`` in place."""
+        for k in dst:
+            dst[k][...] = self.xp.asarray(src[k])
+
+    def save(self):
+        arrays, adam_t = {}, {}
+        for name, m in self._models().items():
+            arrays.update({f"{name}/{k}": to_numpy(v) for k, v in m.params.items()})
+        for name, st in self.opt_state.items():
+            arrays.update({f"{name}.adam_m/{k}": to_numpy(v) for k, v in st.m.items()})
+            arrays.update({f"{name}.adam_v/{k}": to_numpy(v) for k, v in st.v.items()})
+            adam_t[name] = st.t
+        if self.train is not None:
+            arrays["data/train"], arrays["data/test"] = self.train, self.test
+        meta = {"config": config_to_dict(self.cfg), "done": self.done, "seconds": self.seconds,
+                "rows": self.rows, "baselines": self.baselines, "adam_t": adam_t,
+                "rng": {k: r.bit_generator.state for k, r in self.rng.items()}}
+        save_checkpoint(self.out / CHECKPOINT, arrays, meta)
+
+    @classmethod
+    def resume(cls, out_dir, progress=None):
+        """The experiment saved in ``out_dir``, ready to go on with ``run()``."""
+        path = Path(out_dir) / CHECKPOINT
+        arrays, meta = load_checkpoint(path)
+        try:
+            cfg = config_from_dict(meta["config"], str(path))
+            exp = cls(cfg, out_dir, progress)
+            for name, m in exp._models().items():
+                exp._assign(m.params, {k: arrays[f"{name}/{k}"] for k in m.params})
+            for name, st in exp.opt_state.items():
+                exp._assign(st.m, {k: arrays[f"{name}.adam_m/{k}"] for k in st.m})
+                exp._assign(st.v, {k: arrays[f"{name}.adam_v/{k}"] for k in st.v})
+                st.t = int(meta["adam_t"][name])
+            if "data/train" in arrays:
+                exp.train, exp.test = arrays["data/train"], arrays["data/test"]
+            for k, state in meta["rng"].items():
+                exp.rng[k].bit_generator.state = state
+            exp.done, exp.seconds = meta["done"], meta["seconds"]
+            exp.rows, exp.baselines = meta["rows"], meta["baselines"]
+        except (KeyError, ValueError, TypeError) as e:
+            raise ValueError(f"checkpoint {path} is incomplete or inconsistent: {e}") from None
+        return exp
+
+    # --------------------------------------------------------------- outputs
+    def final(self, branch):
+        return [r for r in self.rows if r["branch"] == branch][-1]
+
+    def results(self):
+        cfg = self.cfg
+        seconds = {k: round(v, 1) for k, v in self.seconds.items()}
+        seconds["total"] = round(sum(self.seconds.values()), 1)
+        return {
+            "preset": cfg.preset, "seed": cfg.seed, "backend": backend_name(self.xp),
+            "oracle": cfg.oracle_params or f"built-in (make_oracle seed {cfg.seed})",
+            "nll_oracle": {"pretrained": self.final("pretrain")["nll_oracle"],
+                           "mle": self.final("mle")["nll_oracle"],
+                           "seqgan": self.final("seqgan")["nll_oracle"],
+                           "oracle_entropy": self.baselines["oracle_entropy"],
+                           "random_unigram": self.baselines["random_unigram"]},
+            "nll_test": {"pretrained": self.final("pretrain")["nll_test"],
+                         "mle": self.final("mle")["nll_test"],
+                         "seqgan": self.final("seqgan")["nll_test"]},
+            "epochs": {"pretrain": cfg.pretrain_g_epochs, "adversarial": cfg.adv_epochs},
+            "seconds": seconds,
+        }
+
+    def write_outputs(self):
+        out, cfg = self.out, self.cfg
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, CSV_FIELDS, lineterminator="\n")
+        w.writeheader()
+        w.writerows({k: ("" if r[k] is None else r[k]) for k in CSV_FIELDS} for r in self.rows)
+        write_text(out / "evaluations.csv", buf.getvalue())
+        for name, model in (("seqgan", self.G), ("mle", self.G_mle)):
+            y = to_numpy(model.sample(cfg.n_final_samples, self.rng["eval"]))
+            write_text(out / f"samples_{name}.txt", "\n".join(" ".join(map(str, s)) for s in y) + "\n")
+        res = self.results()
+        plot_learning_curves(self.rows, cfg.pretrain_g_epochs, res["nll_oracle"]["oracle_entropy"],
+                             out / "nll_oracle.png",
+                             f"SeqGAN vs MLE, preset '{cfg.preset}', {res['oracle']}")
+        write_text(out / "results.json", json.dumps(res, indent=2))
+        return res
+
+
+def summary_table(res):
+    """The final figures as a short text table."""
+    n, t = res["nll_oracle"], res["nll_test"]
+    lines = [f"{'':24s}{'NLL-oracle':>12s}{'NLL-test':>12s}",
+             f"{'oracle (entropy floor)':24s}{n['oracle_entropy']:12.3f}",
+             f"{'random (unigram)':24s}{n['random_unigram']:12.3f}",
+             f"{'pre-trained G (MLE)':24s}{n['pretrained']:12.3f}{t['pretrained']:12.3f}"]
+    ep = res["epochs"]["adversarial"]
+    lines += [f"{f'MLE (+{ep} epochs)':24s}{n['mle']:12.3f}{t['mle']:12.3f}",
+              f"{f'SeqGAN (+{ep} epochs)':24s}{n['seqgan']:12.3f}{t['seqgan']:12.3f}",
+              "seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in res["seconds"].items())]
+    return "\n".join(lines)
