@@ -5,8 +5,14 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
+# make oracle-experiment settings
+PRESET  ?= standard
+SEED    ?= 0
+BACKEND ?= numpy
+ORACLE  ?=
+
 .DEFAULT_GOAL := help
-.PHONY: help test clean
+.PHONY: help test oracle-experiment clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -18,6 +24,12 @@ $(STAMP): pyproject.toml
 
 test: $(STAMP)  ## run the test suite (gradient checks, estimators, oracle)
 	$(PY) -m pytest -q
+
+oracle-experiment: $(STAMP)  ## SeqGAN vs MLE on the oracle task (PRESET=standard|paper|quick ORACLE=file SEED=0 BACKEND=numpy|cupy)
+ifeq ($(BACKEND),cupy)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[gpu]'
+endif
+	$(PY) -m seqgan_np oracle-experiment --preset $(PRESET) --seed $(SEED) --backend $(BACKEND) $(if $(ORACLE),--oracle-params $(ORACLE))
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache build *.egg-info

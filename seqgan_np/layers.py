@@ -91,6 +91,36 @@ def softmax_cross_entropy_backward(dloss, cache):
     return dlogits
 
 
+def softmax_output_loss_and_grads(h, W, b, targets, weights, xp=np, chunk=256):
+    """The fast path of the output layer plus its weighted cross-entropy:
+    the same numbers as affine_forward -> softmax_cross_entropy_forward ->
+    softmax_cross_entropy_backward -> affine_backward, computed chunk by
+    chunk of rows so that each chunk's (chunk, V) logits stay in cache
+    between the forward and the backward pass.
+
+    h (N, H), W (H, V), b (V,), targets (N,), weights (N,)
+    -> loss, dh (N, H), dW (H, V), db (V,)
+    """
+    N, V = h.shape[0], W.shape[1]
+    dh, dW, db = xp.empty_like(h), xp.zeros_like(W), xp.zeros_like(b)
+    buf = xp.empty((min(chunk, N), V), dtype=h.dtype)
+    loss = 0.0
+    for s in range(0, N, chunk):
+        rows = slice(s, min(s + chunk, N))
+        z = buf[:rows.stop - s]  # (n, V)
+        ar, y, w = xp.arange(z.shape[0]), targets[rows], weights[rows]
+        xp.matmul(h[rows], W, out=z)
+        z += b  # logits
+        picked = z[ar, y]  # (n,) copies, before z is overwritten
+        loss += float(xp.sum(w * (exp_normalise_inplace(z, xp) - picked)))
+        z *= (w / z.sum(axis=1))[:, None]  # w * softmax
+        z[ar, y] -= w  # dlogits = w * (softmax - onehot(y))
+        db += z.sum(axis=0)
+        dW += h[rows].T @ z
+        xp.matmul(z, W.T, out=dh[rows])
+    return loss, dh, dW, db
+
+
 # ------------------------------------ 1-D convolution with max over time
 
 def conv_maxpool_forward(x, W, b, xp=np):

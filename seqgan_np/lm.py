@@ -14,7 +14,8 @@ from .backend import to_numpy
 from .checks import check_float_array, check_params, check_tokens
 from .layers import (affine_backward, affine_forward, embedding_backward,
                      embedding_forward, exp_normalise_inplace,
-                     softmax_cross_entropy_backward, softmax_cross_entropy_forward)
+                     softmax_cross_entropy_backward, softmax_cross_entropy_forward,
+                     softmax_output_loss_and_grads)
 from .lstm import lstm_backward, lstm_cell, lstm_forward
 
 
@@ -38,31 +39,53 @@ def shift_right(tokens, start_token, xp=np):
     return xp.concatenate([start, tokens[:, :-1]], axis=1)
 
 
+def _trunk_forward(params, tokens, start_token, xp):
+    """Embedding and LSTM over the step inputs: hs (B, T, H) and the caches."""
+    x, c_emb = embedding_forward(shift_right(tokens, start_token, xp),
+                                 params["embedding"], xp)  # (B, T, E)
+    h0 = xp.zeros((tokens.shape[0], params["U"].shape[0]), dtype=x.dtype)  # (B, H)
+    hs, c_lstm = lstm_forward(x, h0, h0, params["W"], params["U"], params["b"], xp)  # (B, T, H)
+    return hs, (c_emb, c_lstm)
+
+
+def _trunk_backward(dhs, cache):
+    """Gradients of the embedding and LSTM parameters given dhs (B, T, H)."""
+    c_emb, c_lstm = cache
+    dx, _, _, dW, dU, db = lstm_backward(dhs, c_lstm)  # h0 = c0 = 0 are not learnt
+    return {"embedding": embedding_backward(dx, c_emb), "W": dW, "U": dU, "b": db}
+
+
 def lm_loss_forward(params, tokens, weights, start_token=0, xp=np):
     """loss = -sum_{b,t} weights[b,t] * log G(y_bt | Y_b,1..t-1).
 
     tokens (B, T) int, weights (B, T). With weights = 1/(B T) this is the MLE
     loss (mean NLL per token); with weights = Q it is the policy-gradient loss.
+    The plain, layer-by-layer version: the tests check it against autograd.
     """
     B, T = tokens.shape
-    x, c_emb = embedding_forward(shift_right(tokens, start_token, xp),
-                                 params["embedding"], xp)  # (B, T, E)
-    h0 = xp.zeros((B, params["U"].shape[0]), dtype=x.dtype)  # (B, H)
-    hs, c_lstm = lstm_forward(x, h0, h0, params["W"], params["U"], params["b"], xp)  # (B, T, H)
+    hs, c_trunk = _trunk_forward(params, tokens, start_token, xp)  # (B, T, H)
     logits, c_out = affine_forward(hs, params["W_out"], params["b_out"], xp)  # (B, T, V)
     loss, c_ce = softmax_cross_entropy_forward(
         logits.reshape(B * T, -1), tokens.reshape(-1), weights.reshape(-1), xp)
-    return loss, (c_emb, c_lstm, c_out, c_ce, logits.shape)
+    return loss, (c_trunk, c_out, c_ce, logits.shape)
 
 
 def lm_loss_backward(cache):
     """Gradients of lm_loss_forward's loss with respect to every parameter."""
-    c_emb, c_lstm, c_out, c_ce, logits_shape = cache
+    c_trunk, c_out, c_ce, logits_shape = cache
     dlogits = softmax_cross_entropy_backward(1.0, c_ce).reshape(logits_shape)  # (B, T, V)
     dhs, dW_out, db_out = affine_backward(dlogits, c_out)  # (B, T, H)
-    dx, _, _, dW, dU, db = lstm_backward(dhs, c_lstm)  # h0 = c0 = 0 are not learnt
-    return {"embedding": embedding_backward(dx, c_emb), "W": dW, "U": dU, "b": db,
-            "W_out": dW_out, "b_out": db_out}
+    return {**_trunk_backward(dhs, c_trunk), "W_out": dW_out, "b_out": db_out}
+
+
+def lm_loss_and_grads(params, tokens, weights, start_token=0, xp=np):
+    """The same loss and gradients as lm_loss_forward + lm_loss_backward,
+    with the 5000-way output layer done by the fused, chunked fast path."""
+    hs, c_trunk = _trunk_forward(params, tokens, start_token, xp)  # (B, T, H)
+    loss, dh, dW_out, db_out = softmax_output_loss_and_grads(
+        hs.reshape(-1, hs.shape[2]), params["W_out"], params["b_out"],
+        tokens.reshape(-1), weights.reshape(-1), xp)
+    return loss, {**_trunk_backward(dh.reshape(hs.shape), c_trunk), "W_out": dW_out, "b_out": db_out}
 
 
 def first_above(cdf, threshold, xp=np):
@@ -146,8 +169,7 @@ class LanguageModel:
     # ------------------------------------------------------------ training
     def loss_and_grads(self, tokens, weights):
         """Weighted NLL and its gradients (see lm_loss_forward)."""
-        loss, cache = lm_loss_forward(self.params, tokens, weights, self.start_token, self.xp)
-        return float(loss), lm_loss_backward(cache)
+        return lm_loss_and_grads(self.params, tokens, weights, self.start_token, self.xp)
 
     def mle_loss_and_grads(self, tokens):
         """MLE: mean over batch and time of -log G(y_t | Y_1..t-1)."""

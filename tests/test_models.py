@@ -4,12 +4,13 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 
-from gradcheck import (AUTOGRAD_TOL, FD_TOL, check_against_autograd,
+from gradcheck import (AUTOGRAD_TOL, FD_TOL, check_against_autograd, rel_error,
                        finite_difference_errors, record)
 from seqgan_np.discriminator import (Discriminator, DiscriminatorConfig,
                                      disc_loss_forward)
 from seqgan_np.layers import dropout_mask
-from seqgan_np.lm import LanguageModel, lm_loss_forward
+from seqgan_np.lm import (LanguageModel, lm_loss_and_grads, lm_loss_backward,
+                          lm_loss_forward)
 
 TINY_D = DiscriminatorConfig(vocab_size=7, seq_len=6, emb_dim=4,
                              filter_sizes=(1, 2, 3, 6), num_filters=(3, 4, 2, 3))
@@ -76,3 +77,19 @@ def test_discriminator_l2_term_is_counted(rng):
     ce = -np.mean(np.log(p[np.arange(5), labels]))
     l2 = 0.1 * (np.sum(d.params["W_out"] ** 2) + np.sum(d.params["b_out"] ** 2))
     assert loss == pytest.approx(ce + l2, rel=1e-12)
+
+
+@pytest.mark.parametrize("B", [3, 40])  # one chunk, and several chunks of rows
+def test_fused_output_layer_equals_the_plain_layers(rng, B):
+    """The fast path (fused, chunked output layer) against the plain
+    layer-by-layer loss and backward, in float64."""
+    m = tiny_lm(rng, V=7, T=9)
+    tokens = rng.integers(0, 7, size=(B, 9))
+    weights = rng.uniform(0, 1, size=tokens.shape)
+    loss, cache = lm_loss_forward(m.params, tokens, weights, 0, np)
+    plain = lm_loss_backward(cache)
+    fast_loss, fast = lm_loss_and_grads(m.params, tokens, weights, 0, np)
+    assert fast_loss == pytest.approx(float(loss), rel=1e-13)
+    errors = {k: rel_error(fast[k], plain[k]) for k in plain}
+    record("fast path = plain: LM loss with fused output layer", errors)
+    assert max(errors.values()) < 1e-12, errors
