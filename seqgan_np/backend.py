@@ -6,6 +6,7 @@ per run: ``get_xp(name)``, or the ``SEQGAN_BACKEND`` environment variable when
 no name is given.
 """
 import os
+import sys
 
 import numpy as np
 
@@ -44,6 +45,13 @@ def get_xp(name=None):
 def backend_name(xp):
     """'numpy' or 'cupy' for an array module returned by ``get_xp``."""
     return "numpy" if xp is np else xp.__name__
+
+
+def array_module(a):
+    """numpy or cupy, whichever ``a`` belongs to (cupy only if already imported)."""
+    if isinstance(a, np.ndarray):
+        return np
+    return sys.modules[type(a).__module__.split(".")[0]]
 
 
 def to_numpy(a):

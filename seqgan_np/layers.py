@@ -150,7 +150,7 @@ def conv_maxpool_backward(dout, cache):
     # The gradient goes to the position of the max, split equally where
     # windows tie (a repeated token or n-gram gives identical responses).
     at_max = z == m[:, None, :]  # (B, L, F)
-    dz = at_max * (dm / at_max.sum(axis=1))[:, None, :]  # (B, L, F)
+    dz = at_max * (dm / at_max.sum(axis=1, dtype=dm.dtype))[:, None, :]  # (B, L, F)
     dz2 = dz.reshape(B * L, F)
     dW = (windows.reshape(B * L, K * E).T @ dz2).reshape(K, E, F)
     dwindows = (dz2 @ W.reshape(K * E, F).T).reshape(B, L, K, E)

@@ -7,6 +7,8 @@ can be saved in a checkpoint and restored.
 from dataclasses import dataclass, field
 import math
 
+from .backend import array_module
+
 
 def global_norm(grads):
     """sqrt of the sum of squares of every gradient entry."""
@@ -37,6 +39,7 @@ class Adam:
     beta2: float = 0.999
     eps: float = 1e-8
     clip_norm: float | None = None  # global-norm clip, None for none
+    chunk: int = 1 << 16  # entries updated together: small enough to stay in cache
 
     def init(self, params, xp):
         return AdamState(m={k: xp.zeros_like(p) for k, p in params.items()},
@@ -51,21 +54,28 @@ class Adam:
         state.t += 1
         lr_t = self.lr * math.sqrt(1.0 - self.beta2 ** state.t) / (1.0 - self.beta1 ** state.t)
         for k, p in params.items():
-            g, m, v = grads[k], state.m[k], state.v[k]
-            # m <- beta1 m + (1 - beta1) g, written as g + beta1 (m - g): no temporaries
-            m -= g
-            m *= self.beta1
-            m += g
-            g *= g  # g now holds g^2
-            v -= g
-            v *= self.beta2
-            v += g  # v <- beta2 v + (1 - beta2) g^2
-            # the step lr_t m / (sqrt(v) + eps), built in g's buffer in place
-            g[...] = v
-            g **= 0.5
-            g += self.eps
-            g **= -1.0
-            g *= m
-            g *= lr_t
-            p -= g
+            if not p.flags.c_contiguous:
+                raise ValueError(f"Adam: parameter {k!r} must be contiguous to be updated in place")
+            flat = [a.reshape(-1) for a in (p, grads[k], state.m[k], state.v[k])]  # views
+            xp = array_module(p)
+            # The update is a dozen passes; done piece by piece, each piece
+            # stays in cache and every array is read from memory once.
+            for s in range(0, p.size, self.chunk):
+                self._update(*(a[s:s + self.chunk] for a in flat), lr_t, xp)
         return norm
+
+    def _update(self, p, g, m, v, lr_t, xp):
+        """In place, with g as workspace: m <- b1 m + (1 - b1) g,
+        v <- b2 v + (1 - b2) g^2, p <- p - lr_t m / (sqrt(v) + eps)."""
+        m -= g  # b1 m + (1 - b1) g, written as g + b1 (m - g)
+        m *= self.beta1
+        m += g
+        xp.multiply(g, g, out=g)
+        v -= g
+        v *= self.beta2
+        v += g
+        xp.sqrt(v, out=g)
+        g += self.eps
+        xp.divide(m, g, out=g)
+        g *= lr_t
+        p -= g

@@ -28,3 +28,17 @@ def test_same_seed_same_numbers():
         for k in ga:
             np.testing.assert_array_equal(ga[k], gb[k], err_msg=k)
     assert not np.array_equal(a[0], c[0])
+
+
+def test_float32_stays_float32():
+    """The hot path keeps float32: no gradient or score is promoted to float64."""
+    rng = np.random.default_rng(0)
+    g = LanguageModel.random(rng, 50, 8, 8, 8)
+    d = Discriminator.random(CFG, rng)
+    y = g.sample(16, rng)
+    q = rollout_rewards(y, g, d, 2, rng)
+    grads = [g.mle_loss_and_grads(y)[1], g.pg_loss_and_grads(y, q)[1],
+             d.loss_and_grads(y, np.arange(16) % 2, rng)[1]]
+    promoted = [k for gr in grads for k, v in gr.items() if v.dtype != np.float32]
+    assert not promoted, promoted
+    assert q.dtype == np.float32 and d.predict_proba(y).dtype == np.float32

@@ -77,3 +77,25 @@ def test_cupy_fails_at_once_without_cupy_or_gpu():
         assert "no GPU is visible" in str(e)
     else:
         pytest.skip("CuPy and a GPU are present: nothing to refuse")
+
+
+def test_adam_in_pieces_equals_adam_at_once(rng):
+    """The cache-sized pieces change nothing: the same steps as one piece."""
+    params = {"a": rng.standard_normal((37, 5)), "b": rng.standard_normal(3)}
+    runs = []
+    for chunk in (7, 1 << 16):
+        p = {k: v.copy() for k, v in params.items()}
+        opt = Adam(lr=0.05, clip_norm=1.0, chunk=chunk)
+        state = opt.init(p, np)
+        for i in range(5):
+            opt.step(p, {k: np.sin(v * (i + 1)) for k, v in p.items()}, state)
+        runs.append(p)
+    for k in params:
+        np.testing.assert_array_equal(runs[0][k], runs[1][k])
+
+
+def test_adam_refuses_a_non_contiguous_parameter():
+    p = {"w": np.zeros((4, 4))[:, ::2]}
+    opt = Adam(lr=0.1)
+    with pytest.raises(ValueError, match="parameter 'w' must be contiguous"):
+        opt.step(p, {"w": np.ones((4, 2))}, opt.init(p, np))
