@@ -132,6 +132,7 @@ class OracleExperiment:
             started = time.perf_counter() - self.seconds[phase]
             if self.done[phase] == 0:
                 self.start_phase(phase)
+                self.seconds[phase] = time.perf_counter() - started
             while self.done[phase] < total:
                 t0, n_rows = time.perf_counter(), len(self.rows)
                 step[phase]()

@@ -138,7 +138,7 @@ class LanguageModel:
     held at once (``chunk_rows`` x V floats) when sampling and scoring.
     """
 
-    def __init__(self, params, seq_len, start_token=0, xp=np, chunk_rows=4096, name="model"):
+    def __init__(self, params, seq_len, start_token=0, xp=np, chunk_rows=256, name="model"):
         try:
             (V, E), H = params["embedding"].shape, params["U"].shape[0]
         except (KeyError, ValueError, AttributeError, IndexError):
