@@ -12,10 +12,10 @@ BACKEND ?= numpy
 ORACLE  ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help test oracle-experiment clean
+.PHONY: help test oracle-experiment bench clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ ifeq ($(BACKEND),cupy)
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[gpu]'
 endif
 	$(PY) -m seqgan_np oracle-experiment --preset $(PRESET) --seed $(SEED) --backend $(BACKEND) $(if $(ORACLE),--oracle-params $(ORACLE))
+
+bench: $(STAMP)  ## time every phase at the paper's sizes (BACKEND=numpy|cupy; last line JSON)
+ifeq ($(BACKEND),cupy)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[gpu]'
+endif
+	$(PY) -m seqgan_np bench --backend $(BACKEND)
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,4 +1,4 @@
-"""Command line: ``python -m seqgan_np oracle-experiment ...``."""
+"""Command line: ``python -m seqgan_np oracle-experiment ...`` and ``... bench``."""
 import argparse
 import sys
 import time
@@ -6,6 +6,8 @@ from dataclasses import fields
 
 from .backend import BACKENDS, keep_freed_memory
 from .config import PRESETS, ConfigError, ExperimentConfig, make_config
+
+BENCH_PHASES = ("gemm", "mle", "pg", "disc", "sample", "nll", "rollout")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -56,7 +58,25 @@ def build_parser():
                     help="array library: numpy (default) or cupy (needs CuPy and a GPU)")
     ex.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                     help="override one setting of the preset (repeatable); list below")
+    bench = sub.add_parser(
+        "bench", help="time every phase of the experiment at the paper's sizes",
+        description="Time each phase of the oracle experiment at the paper's sizes "
+                    "(../shared/docs/benchmark.md): human-readable lines, then one JSON "
+                    "object on the last line.")
+    bench.add_argument("--backend", choices=BACKENDS, help="numpy (default) or cupy")
+    bench.add_argument("--quick", action="store_true", help="3 to 5 repeats per phase")
+    bench.add_argument("--phases", default=",".join(BENCH_PHASES), metavar="LIST",
+                       help=f"comma-separated subset of {','.join(BENCH_PHASES)}")
     return parser
+
+
+def bench(args):
+    from .bench import main as bench_main
+    phases = tuple(p for p in args.phases.split(",") if p)
+    unknown = [p for p in phases if p not in BENCH_PHASES]
+    if unknown:
+        raise ConfigError(f"unknown bench phase {unknown[0]!r}: choose from {','.join(BENCH_PHASES)}")
+    return bench_main(args.backend, args.quick, phases)
 
 
 def oracle_experiment(args):
@@ -85,7 +105,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     keep_freed_memory()
     try:
-        return oracle_experiment(args)
+        return {"oracle-experiment": oracle_experiment, "bench": bench}[args.command](args)
     except (ConfigError, ValueError, FileNotFoundError, RuntimeError) as e:
         print(f"python -m seqgan_np: error: {e}", file=sys.stderr)
         return 2

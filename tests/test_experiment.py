@@ -143,3 +143,14 @@ def test_paper_preset_is_the_original_schedule():
     assert (p.pretrain_g_epochs, p.pretrain_d_rounds, p.d_negatives, p.d_epochs) == (120, 50, 10000, 3)
     assert (p.adv_epochs, p.g_steps, p.rollouts, p.d_steps, p.rollout_update_rate) == (200, 1, 16, 5, 0.0)
     assert sum(p.num_filters) == 1720 and p.filter_sizes[-2:] == (15, 20)
+
+
+def test_bench_prints_json_last(tmp_path):
+    r = cli("bench", "--quick", "--phases", "gemm,mle,pg")
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    assert res["backend"] == "numpy" and res["dtype"] == "float32"
+    for key in ("gemm_gflops", "mle_step_ms", "pg_step_ms", "mle_gemm_fraction"):
+        assert isinstance(res[key], float) and res[key] > 0, key
+    bad = cli("bench", "--phases", "mle,warp")
+    assert bad.returncode == 2 and "unknown bench phase 'warp'" in bad.stderr
