@@ -63,8 +63,8 @@ class ExperimentConfig:
 PRESETS = {
     "paper": ExperimentConfig(preset="paper"),
     "standard": ExperimentConfig(
-        preset="standard", pretrain_g_epochs=40, pretrain_d_rounds=10, d_negatives=5000,
-        d_epochs=1, adv_epochs=40, d_steps=1, eval_every=5),
+        preset="standard", pretrain_g_epochs=30, pretrain_d_rounds=10, d_negatives=5000,
+        d_epochs=1, adv_epochs=25, d_steps=1, eval_every=5),
     "quick": ExperimentConfig(
         preset="quick", vocab_size=500, n_train=2000, n_test=1000, n_eval=2000,
         n_eval_disc=500, d_emb_dim=32, filter_sizes=(1, 2, 3, 4, 5, 10, 20),
