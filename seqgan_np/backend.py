@@ -12,6 +12,8 @@ import numpy as np
 
 BACKENDS = ("numpy", "cupy")
 ENV_VAR = "SEQGAN_BACKEND"
+THREADS_VAR = "SEQGAN_THREADS"  # threads for chunked NumPy work (default: one per core)
+_pools = {}  # thread count -> executor, made on first use
 
 
 def get_xp(name=None):
@@ -69,6 +71,36 @@ def make_rng(xp, seed):
     if isinstance(seed, np.random.SeedSequence):
         seed = int(seed.generate_state(1)[0])
     return xp.random.default_rng(seed)
+
+
+def n_threads():
+    """Threads for chunked NumPy work: $SEQGAN_THREADS, else one per core."""
+    value = os.environ.get(THREADS_VAR, "")
+    try:
+        return max(1, int(value)) if value else (os.cpu_count() or 1)
+    except ValueError:
+        raise ValueError(f"{THREADS_VAR}={value!r}: expected a positive integer") from None
+
+
+def for_each_chunk(xp, n, size, fn):
+    """Call ``fn(rows)`` for consecutive slices of ``size`` rows covering
+    range(n). The chunks must be independent (each writes only its own rows).
+
+    NumPy runs each elementwise loop on one core; it releases the GIL inside
+    them and inside BLAS, so on the NumPy backend the chunks run on a pool of
+    threads, one per core. On CuPy they run in order (the GPU is parallel).
+    Results do not depend on the order in which chunks finish."""
+    chunks = [slice(s, min(s + size, n)) for s in range(0, n, size)]
+    threads = n_threads() if xp is np else 1
+    if threads == 1 or len(chunks) == 1:
+        for rows in chunks:
+            fn(rows)
+        return
+    if threads not in _pools:
+        from concurrent.futures import ThreadPoolExecutor
+        _pools[threads] = ThreadPoolExecutor(threads, thread_name_prefix="seqgan-np")
+    for done in [_pools[threads].submit(fn, rows) for rows in chunks]:
+        done.result()  # re-raises a chunk's exception
 
 
 def keep_freed_memory():

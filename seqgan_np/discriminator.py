@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .backend import for_each_chunk
 from .checks import check_params, check_tokens
 from .layers import (affine_backward, affine_forward, conv_maxpool_backward,
                      conv_maxpool_forward, dropout_backward, dropout_forward,
@@ -173,9 +174,11 @@ class Discriminator:
         """Softmax probabilities (n, 2) without dropout; column 1 is D(real)."""
         xp = self.xp
         x = self.checked(x)
-        out = []
-        for s in range(0, x.shape[0], self.chunk_rows):
-            logits, _ = disc_forward(self.params, x[s:s + self.chunk_rows],
-                                     self.cfg.filter_sizes, None, xp)  # (b, 2)
-            out.append(xp.exp(logits - logsumexp(logits, xp)[:, None]))
-        return xp.concatenate(out, axis=0)
+        out = xp.empty((x.shape[0], 2), dtype=self.params["W_out"].dtype)
+
+        def chunk(rows):
+            logits, _ = disc_forward(self.params, x[rows], self.cfg.filter_sizes, None, xp)  # (r, 2)
+            out[rows] = xp.exp(logits - logsumexp(logits, xp)[:, None])
+
+        for_each_chunk(xp, x.shape[0], self.chunk_rows, chunk)
+        return out

@@ -100,7 +100,11 @@ class OracleExperiment:
         self.D = Discriminator.random(self.d_cfg, init, xp=xp)
         self.g_opt = Adam(cfg.g_lr, clip_norm=cfg.g_clip)
         self.d_opt = Adam(cfg.d_lr)
+        # As the original, the MLE and policy-gradient updates of G_theta have
+        # optimisers of their own: the adversarial phase starts with fresh
+        # moments, not those of the (much smaller) MLE gradients.
         self.opt_state = {"G": self.g_opt.init(self.G.params, xp),
+                          "G_pg": self.g_opt.init(self.G.params, xp),
                           "G_mle": self.g_opt.init(self.G_mle.params, xp),
                           "D": self.d_opt.init(self.D.params, xp)}
         self.train = self.test = None  # the real data, made in the data phase
@@ -224,7 +228,7 @@ class OracleExperiment:
             Y = self.G.sample(cfg.batch_size, self.rng["adversarial"])  # (B, T) from G_theta
             Q = rollout_rewards(Y, self.beta, self.D, cfg.rollouts, self.rng["rollout"])  # (B, T)
             _, grads = self.G.pg_loss_and_grads(Y, Q)  # REINFORCE, eq. (8)
-            self.g_opt.step(self.G.params, grads, self.opt_state["G"])
+            self.g_opt.step(self.G.params, grads, self.opt_state["G_pg"])
         update_rollout_policy(self.beta.params, self.G.params, cfg.rollout_update_rate)
         for _ in range(cfg.d_steps):
             self.discriminator_round()

@@ -10,7 +10,7 @@ G_theta(y_t | Y_1..t-1) = softmax(logits_t)[y_t].
 """
 import numpy as np
 
-from .backend import to_numpy
+from .backend import for_each_chunk, to_numpy
 from .checks import check_float_array, check_params, check_tokens
 from .layers import (affine_backward, affine_forward, embedding_backward,
                      embedding_forward, exp_normalise_inplace,
@@ -212,28 +212,25 @@ class LanguageModel:
             hs.append(h), cs.append(c)
         return self.xp.stack(hs, axis=1), self.xp.stack(cs, axis=1)
 
-    def _logit_chunks(self, h):
-        """Yield (rows, logits) for blocks of ``chunk_rows`` rows of h (N, H),
-        the logits (n, V) written into one reused buffer: no large temporary
-        is allocated per step."""
-        xp, p = self.xp, self.params
-        buf = xp.empty((min(h.shape[0], self.chunk_rows), self.vocab_size), dtype=self.dtype)
-        for s in range(0, h.shape[0], self.chunk_rows):
-            rows = slice(s, min(s + self.chunk_rows, h.shape[0]))
-            logits = buf[:rows.stop - s]
-            xp.matmul(h[rows], p["W_out"], out=logits)
-            logits += p["b_out"]  # (n, V)
-            yield rows, logits
+    def logits(self, h):
+        """h (N, H) -> logits (N, V) of the next token."""
+        return h @ self.params["W_out"] + self.params["b_out"]
 
     def draw(self, h, rng):
         """Sample the next token of every row from softmax(h W_out + b_out).
-        h (N, H) -> (N,) int; one uniform per row from the host ``rng``."""
+        h (N, H) -> (N,) int; one uniform per row from the host ``rng``.
+        Rows go in chunks of ``chunk_rows``, so that each chunk's logits stay
+        in cache through the exp and the draw."""
         xp = self.xp
-        u = xp.asarray(rng.random(h.shape[0]))  # (N,)
+        u = xp.asarray(rng.random(h.shape[0]))  # (N,) drawn up front: order-free
         out = xp.empty(h.shape[0], dtype=xp.int64)
-        for rows, logits in self._logit_chunks(h):
-            exp_normalise_inplace(logits, xp)  # logits now hold unnormalised p
-            out[rows] = sample_from_unnormalised(logits, u[rows], xp)
+
+        def chunk(rows):
+            p = self.logits(h[rows])  # (n, V)
+            exp_normalise_inplace(p, xp)  # now unnormalised probabilities
+            out[rows] = sample_from_unnormalised(p, u[rows], xp)
+
+        for_each_chunk(xp, h.shape[0], self.chunk_rows, chunk)
         return out
 
     # -------------------------------------------------------------- public
@@ -254,11 +251,15 @@ class LanguageModel:
         tokens = self.checked(tokens)
         n, T = tokens.shape
         hs, _ = self.states(tokens)  # (n, T, H)
-        y = tokens.reshape(-1)  # (n T,)
+        h, y = hs.reshape(n * T, self.hidden_dim), tokens.reshape(-1)  # (n T, H), (n T,)
         out = xp.empty(n * T, dtype=xp.float64)
-        for rows, logits in self._logit_chunks(hs.reshape(n * T, self.hidden_dim)):
-            picked = logits[xp.arange(logits.shape[0]), y[rows]]  # (r,) logit of each target
-            out[rows] = picked - exp_normalise_inplace(logits, xp)
+
+        def chunk(rows):
+            z = self.logits(h[rows])  # (r, V)
+            picked = z[xp.arange(z.shape[0]), y[rows]]  # (r,) copies, before z is overwritten
+            out[rows] = picked - exp_normalise_inplace(z, xp)
+
+        for_each_chunk(xp, n * T, self.chunk_rows, chunk)
         return to_numpy(out).reshape(n, T)
 
     def log_prob(self, tokens):

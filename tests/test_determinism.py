@@ -42,3 +42,19 @@ def test_float32_stays_float32():
     promoted = [k for gr in grads for k, v in gr.items() if v.dtype != np.float32]
     assert not promoted, promoted
     assert q.dtype == np.float32 and d.predict_proba(y).dtype == np.float32
+
+
+def test_threads_change_nothing(monkeypatch):
+    """Chunks run on threads (NumPy backend) give the numbers of one thread."""
+    def numbers():
+        rng = np.random.default_rng(3)
+        g = LanguageModel.random(rng, 50, 8, 8, 8, chunk_rows=16)
+        d = Discriminator.random(CFG, rng, chunk_rows=16)
+        y = g.sample(100, rng)
+        return y, g.token_log_probs(y), d.predict_proba(y), rollout_rewards(y[:8], g, d, 4, rng)
+
+    monkeypatch.setenv("SEQGAN_THREADS", "1")
+    one = numbers()
+    monkeypatch.setenv("SEQGAN_THREADS", "3")
+    for a, b in zip(one, numbers()):
+        np.testing.assert_array_equal(a, b)
