@@ -20,6 +20,9 @@ def atomic_write(path, write):
     """Call ``write(file)`` on a temporary file, then rename it to ``path``."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)

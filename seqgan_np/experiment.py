@@ -339,7 +339,8 @@ class OracleExperiment:
         res = self.results()
         plot_learning_curves(self.rows, cfg.pretrain_g_epochs, res["nll_oracle"]["oracle_entropy"],
                              out / "nll_oracle.png",
-                             f"SeqGAN vs MLE, preset '{cfg.preset}', {res['oracle']}")
+                             f"SeqGAN vs MLE: preset '{cfg.preset}', "
+                             f"{Path(cfg.oracle_params).name if cfg.oracle_params else 'built-in'} oracle")
         write_text(out / "results.json", json.dumps(res, indent=2))
         return res
 

@@ -21,7 +21,14 @@ def plot_learning_curves(rows, pretrain_epochs, oracle_entropy, path, title=""):
             ax.plot([r["epoch"] for r in pts], [r["nll_oracle"] for r in pts],
                     marker="o", ms=3, label=label, color=colour)
     ax.axvline(pretrain_epochs, ls="--", color="k", lw=1, label="end of pre-training")
-    ax.axhline(oracle_entropy, ls=":", color="tab:green", label="oracle entropy (floor)")
+    # Scale to the trained curves (the untrained point and the floor would
+    # flatten them); the floor stays in the legend with its value.
+    trained = [r["nll_oracle"] for r in rows if r["epoch"] > 0]
+    if trained:
+        ax.set_ylim(min(trained) - 0.1, max(trained) + 0.1)
+    below = trained and oracle_entropy < min(trained) - 0.1
+    ax.axhline(oracle_entropy, ls=":", color="tab:green",
+               label=f"oracle entropy {oracle_entropy:.2f}" + (" (below the axis)" if below else ""))
     ax.set_xlabel("epoch")
     ax.set_ylabel("NLL-oracle (nats per token)")
     ax.set_title(title)
