@@ -6,7 +6,8 @@ Presets:
             0: the original's rollouts effectively used the current theta)
   standard  the paper's oracle, model and data sizes with a lighter schedule
             that runs in under 30 minutes on 2 cores
-  quick     a small demo of a couple of minutes
+  quick     a small demonstration of the whole pipeline in under a minute
+            (too small to show the paper's effect)
 """
 from dataclasses import asdict, dataclass, fields, replace
 
