@@ -12,6 +12,9 @@ Presets:
 from dataclasses import asdict, dataclass, fields, replace
 
 from .backend import BACKENDS
+from .discriminator import DiscriminatorConfig
+
+_D = DiscriminatorConfig()  # the original discriminator's settings
 
 
 class ConfigError(ValueError):
@@ -36,12 +39,12 @@ class ExperimentConfig:
     g_init_std: float = 0.1
     g_lr: float = 0.01
     g_clip: float = 5.0
-    # discriminator D_phi
-    d_emb_dim: int = 64
-    filter_sizes: tuple = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 20)
-    num_filters: tuple = (100, 200, 200, 200, 200, 100, 100, 100, 100, 100, 160, 160)
-    d_dropout_keep: float = 0.75
-    d_l2: float = 0.2
+    # discriminator D_phi (the original's, as defined in discriminator.py)
+    d_emb_dim: int = _D.emb_dim
+    filter_sizes: tuple = _D.filter_sizes
+    num_filters: tuple = _D.num_filters
+    d_dropout_keep: float = _D.dropout_keep
+    d_l2: float = _D.l2_reg
     d_lr: float = 1e-4
     # schedule (Algorithm 1)
     pretrain_g_epochs: int = 120  # MLE epochs over the training data
