@@ -64,15 +64,6 @@ def to_numpy(a):
     return get() if get is not None else np.asarray(a)
 
 
-def make_rng(xp, seed):
-    """A random generator of ``xp`` seeded with ``seed`` (a NumPy seed sequence works too)."""
-    if xp is np:
-        return np.random.default_rng(seed)
-    if isinstance(seed, np.random.SeedSequence):
-        seed = int(seed.generate_state(1)[0])
-    return xp.random.default_rng(seed)
-
-
 def n_threads():
     """Threads for chunked NumPy work: $SEQGAN_THREADS, default 1. On the
     project's 2-core machine two threads were slower (sampling 10,000

@@ -8,6 +8,8 @@ start token, at step t > 1 the previous token y_{t-1}; the LSTM state after
 reading input t gives logits = h_t W_out + b_out for y_t, so
 G_theta(y_t | Y_1..t-1) = softmax(logits_t)[y_t].
 """
+import functools
+
 import numpy as np
 
 from .backend import for_each_chunk, to_numpy
@@ -107,6 +109,7 @@ def sample_categorical(logits, u, xp=np):
     return first_above(cdf, u.astype(cdf.dtype) * cdf[:, -1], xp)
 
 
+@functools.lru_cache(maxsize=None)
 def block_size(V):
     """The divisor of V nearest sqrt(V): the block of the two-level draw."""
     return min((d for d in range(1, V + 1) if V % d == 0), key=lambda d: abs(d - V ** 0.5))
