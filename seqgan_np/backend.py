@@ -5,14 +5,18 @@ the whole library runs unchanged on either backend. The choice is made once
 per run: ``get_xp(name)``, or the ``SEQGAN_BACKEND`` environment variable when
 no name is given.
 """
+import contextlib
+import ctypes
+import functools
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 BACKENDS = ("numpy", "cupy")
 ENV_VAR = "SEQGAN_BACKEND"
-THREADS_VAR = "SEQGAN_THREADS"  # threads for chunked NumPy work (default 1)
+THREADS_VAR = "SEQGAN_THREADS"  # threads for chunked NumPy work (default: all cores)
 _pools = {}  # thread count -> executor, made on first use
 
 
@@ -65,36 +69,78 @@ def to_numpy(a):
 
 
 def n_threads():
-    """Threads for chunked NumPy work: $SEQGAN_THREADS, default 1. On the
-    project's 2-core machine two threads were slower (sampling 10,000
-    sequences 5.2 s against 4.5 s): each chunk's matrix product already uses
-    BLAS's own threads, and both together oversubscribe the cores."""
+    """Threads for chunked NumPy work: $SEQGAN_THREADS, by default the cores
+    this process may use."""
     value = os.environ.get(THREADS_VAR, "")
     try:
-        return max(1, int(value)) if value else 1
+        return max(1, int(value)) if value else len(os.sched_getaffinity(0))
     except ValueError:
         raise ValueError(f"{THREADS_VAR}={value!r}: expected a positive integer") from None
+    except AttributeError:  # no sched_getaffinity (macOS, Windows)
+        return os.cpu_count() or 1
+
+
+@functools.lru_cache(maxsize=None)
+def _openblas_threads_api():
+    """(get, set) for the thread count of the OpenBLAS that NumPy loaded, or
+    None where there is none we can find (another BLAS, not Linux)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = sorted({line.split()[-1] for line in maps
+                            if "openblas" in line.lower() and ".so" in line})
+    except OSError:
+        return None
+    names = [(f"{p}_get_num_threads{s}", f"{p}_set_num_threads{s}")
+             for p in ("scipy_openblas", "openblas") for s in ("64_", "")]
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for get, set_ in names:
+            if hasattr(lib, get) and hasattr(lib, set_):
+                return getattr(lib, get), getattr(lib, set_)
+    return None
+
+
+@contextlib.contextmanager
+def _blas_single_threaded():
+    """BLAS runs on the calling thread only, inside the block; restored after."""
+    get, set_ = _openblas_threads_api()
+    before = get()
+    set_(1)
+    try:
+        yield
+    finally:
+        set_(before)
 
 
 def for_each_chunk(xp, n, size, fn):
     """Call ``fn(rows)`` for consecutive slices of ``size`` rows covering
     range(n). The chunks must be independent (each writes only its own rows).
 
-    With $SEQGAN_THREADS above 1 the chunks run on a pool of threads on the
-    NumPy backend (NumPy releases the GIL inside its loops and BLAS calls);
-    otherwise, and always on CuPy, they run in order. Results do not depend
-    on the order in which chunks finish."""
+    On the NumPy backend the chunks run on a pool of ``n_threads()`` threads
+    (NumPy releases the GIL inside its loops and BLAS calls), with BLAS made
+    single-threaded meanwhile so that the two kinds of threads do not fight
+    over the cores. Where NumPy's BLAS is not an OpenBLAS whose thread count
+    can be set, and always on CuPy, the chunks run in order on one thread.
+    Results do not depend on the order in which chunks finish."""
     chunks = [slice(s, min(s + size, n)) for s in range(0, n, size)]
-    threads = n_threads() if xp is np else 1
+    threads = n_threads() if xp is np and _openblas_threads_api() else 1
     if threads == 1 or len(chunks) == 1:
         for rows in chunks:
             fn(rows)
         return
     if threads not in _pools:
-        from concurrent.futures import ThreadPoolExecutor
         _pools[threads] = ThreadPoolExecutor(threads, thread_name_prefix="seqgan-np")
-    for done in [_pools[threads].submit(fn, rows) for rows in chunks]:
-        done.result()  # re-raises a chunk's exception
+
+    def every(i):  # thread i takes chunks i, i + threads, ...: balanced, one task each
+        for rows in chunks[i::threads]:
+            fn(rows)
+
+    with _blas_single_threaded():
+        for done in [_pools[threads].submit(every, i) for i in range(threads)]:
+            done.result()  # re-raises a chunk's exception
 
 
 def keep_freed_memory():
@@ -104,7 +150,6 @@ def keep_freed_memory():
     reallocate arrays of tens of MB every step; without this each one is
     page-faulted in again, which costs more than the arithmetic. Returns
     whether the setting took (False off glibc)."""
-    import ctypes
     import ctypes.util
     M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
     try:

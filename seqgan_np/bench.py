@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from .backend import backend_name, get_xp, keep_freed_memory, to_numpy
+from .backend import backend_name, get_xp, keep_freed_memory, n_threads, to_numpy
 from .discriminator import Discriminator, DiscriminatorConfig
 from .lm import LanguageModel
 from .metrics import nll_oracle
@@ -71,7 +71,7 @@ def run_bench(backend=None, quick=False, phases=(), seed=0, report=print):
     labels = xp.asarray(np.arange(B) % 2)
     flops = step_flops(d_cfg)
     res = {"backend": backend_name(xp), "dtype": "float32",
-           "threads": int(os.environ.get("OPENBLAS_NUM_THREADS") or os.cpu_count()),
+           "threads": n_threads(),
            "glibc_tunables": os.environ.get("GLIBC_TUNABLES", ""), "repeats": {}}
 
     def record(key, seconds, phase, scale, unit):

@@ -7,7 +7,7 @@ can be saved in a checkpoint and restored.
 from dataclasses import dataclass, field
 import math
 
-from .backend import array_module
+from .backend import array_module, for_each_chunk
 
 
 def global_norm(grads):
@@ -39,7 +39,7 @@ class Adam:
     beta2: float = 0.999
     eps: float = 1e-8
     clip_norm: float | None = None  # global-norm clip, None for none
-    chunk: int = 1 << 16  # entries updated together: small enough to stay in cache
+    chunk: int = 1 << 18  # entries updated together: small enough to stay in cache
 
     def init(self, params, xp):
         return AdamState(m={k: xp.zeros_like(p) for k, p in params.items()},
@@ -60,8 +60,8 @@ class Adam:
             xp = array_module(p)
             # The update is a dozen passes; done piece by piece, each piece
             # stays in cache and every array is read from memory once.
-            for s in range(0, p.size, self.chunk):
-                self._update(*(a[s:s + self.chunk] for a in flat), lr_t, xp)
+            for_each_chunk(xp, p.size, self.chunk,
+                           lambda rows: self._update(*(a[rows] for a in flat), lr_t, xp))
         return norm
 
     def _update(self, p, g, m, v, lr_t, xp):
