@@ -98,12 +98,18 @@ def disc_forward(params, tokens, filter_sizes, mask=None, xp=np):
     for K in filter_sizes:
         p, c = conv_maxpool_forward(x, params[f"conv_W_{K}"], params[f"conv_b_{K}"], xp)  # (B, F_K)
         pooled.append(p), c_convs.append(c)
+    logits, c_head = disc_head_forward(params, pooled, mask, xp)  # (B, 2)
+    return logits, (c_emb, c_convs) + c_head
+
+
+def disc_head_forward(params, pooled, mask=None, xp=np):
+    """From the pooled features of every width [(B, F_K)] to the logits (B, 2)."""
     f, c_hw = highway_forward(xp.concatenate(pooled, axis=1),
                               params["highway_W"], params["highway_b"], xp)  # (B, D)
     if mask is not None:
         f, mask = dropout_forward(f, mask)
     logits, c_out = affine_forward(f, params["W_out"], params["b_out"], xp)  # (B, 2)
-    return logits, (c_emb, c_convs, c_hw, mask, c_out)
+    return logits, (c_hw, mask, c_out)
 
 
 def disc_loss_forward(params, tokens, labels, filter_sizes, l2_reg, mask=None, xp=np):
@@ -178,7 +184,74 @@ class Discriminator:
 
         def chunk(rows):
             logits, _ = disc_forward(self.params, x[rows], self.cfg.filter_sizes, None, xp)  # (r, 2)
-            out[rows] = xp.exp(logits - logsumexp(logits, xp)[:, None])
+            out[rows] = softmax(logits, xp)
 
         for_each_chunk(xp, x.shape[0], self.chunk_rows, chunk)
         return out
+
+    def predict_real_of_completions(self, tokens, completions, source, prefix_len):
+        """D(real) (R,) of completions (R, T) where row r keeps the first
+        ``prefix_len[r]`` tokens of tokens[source[r]] (tokens (B, T)): the
+        numbers of ``predict_proba(completions)[:, REAL]``, with less work,
+        because D is fixed meanwhile (the rollout):
+        - each convolution sums rows of per-token tables (``conv_tables``);
+        - windows inside a row's prefix are those of its source sequence, so
+          their max is taken once per source; a row computes only the
+          windows that reach past its prefix.
+        ``source`` and ``prefix_len`` are (R,) host int arrays; rows sorted by
+        prefix length share the most work within a chunk."""
+        xp, cfg, params = self.xp, self.cfg, self.params
+        tokens, completions = self.checked(tokens), self.checked(completions)
+        tables = conv_tables(params, cfg.filter_sizes, xp)
+        # best[K][b, s]: max response of source b's windows 0..s, (B, L_K, F_K)
+        best = {K: running_max(window_responses(tables[K], tokens, 0), xp) for K in cfg.filter_sizes}
+        source_xp = xp.asarray(source)
+        out = xp.empty(completions.shape[0], dtype=params["W_out"].dtype)
+
+        def chunk(rows):
+            pooled = []
+            for K in cfg.filter_sizes:
+                first = max(0, int(prefix_len[rows].min()) - K + 1)  # windows before lie in every prefix
+                m = window_responses(tables[K], completions[rows], first).max(axis=1)  # (r, F)
+                if first > 0:
+                    m = xp.maximum(m, best[K][source_xp[rows], first - 1])
+                pooled.append(xp.maximum(m + params[f"conv_b_{K}"], 0.0))  # as conv_maxpool_forward
+            logits, _ = disc_head_forward(params, pooled, None, xp)  # (r, 2)
+            out[rows] = softmax(logits, xp)[:, REAL]
+
+        for_each_chunk(xp, completions.shape[0], self.chunk_rows, chunk)
+        return out
+
+
+def softmax(logits, xp=np):
+    """Row-wise softmax of logits (n, C)."""
+    return xp.exp(logits - logsumexp(logits, xp)[:, None])
+
+
+# ----------------------------------------- D fixed: scoring by table lookup
+
+def conv_tables(params, filter_sizes, xp=np):
+    """Per-token tables of every filter bank: tables[K][k] = embedding @ W_K[k],
+    (K, V, F) for width K. The convolution of a window of embeddings is then
+    a sum of table rows, with no multiplication:
+        conv_K(x)_s = sum_k E[y_{s+k}] W_K[k] = sum_k tables[K][k][y_{s+k}]."""
+    return {K: params["embedding"] @ params[f"conv_W_{K}"] for K in filter_sizes}  # (V,E)@(K,E,F)
+
+
+def window_responses(table, tokens, first=0):
+    """conv_K responses of the windows starting at first..L-1, from the
+    tables: table (K, V, F), tokens (n, T) -> (n, L - first, F)."""
+    K = table.shape[0]
+    L = tokens.shape[1] - K + 1
+    z = table[0][tokens[:, first:L]]
+    for k in range(1, K):
+        z += table[k][tokens[:, first + k:L + k]]
+    return z
+
+
+def running_max(z, xp=np):
+    """Running max along axis 1: out[:, s] = max(z[:, :s + 1]). z (n, L, F)."""
+    out = z.copy()
+    for s in range(1, z.shape[1]):
+        xp.maximum(out[:, s - 1], out[:, s], out=out[:, s])
+    return out

@@ -65,7 +65,13 @@ def exp_normalise_inplace(logits, xp=np):
     m = logits.max(axis=1, keepdims=True)  # (N, 1)
     logits -= m
     xp.exp(logits, out=logits)  # (N, V) unnormalised probabilities
-    return m[:, 0] + xp.log(logits.sum(axis=1))
+    return m[:, 0] + xp.log(row_sums(logits, xp))
+
+
+def row_sums(a, xp=np):
+    """a (N, M) -> (N,): the sums as a matrix-vector product, which BLAS
+    streams several times faster than ``a.sum(axis=1)``."""
+    return a @ xp.ones(a.shape[1], dtype=a.dtype)
 
 
 def softmax_cross_entropy_forward(logits, targets, weights, xp=np):

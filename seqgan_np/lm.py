@@ -15,7 +15,7 @@ import numpy as np
 from .backend import for_each_chunk, to_numpy
 from .checks import check_float_array, check_params, check_tokens
 from .layers import (affine_backward, affine_forward, embedding_backward,
-                     embedding_forward, exp_normalise_inplace,
+                     embedding_forward, exp_normalise_inplace, row_sums,
                      softmax_cross_entropy_backward, softmax_cross_entropy_forward,
                      softmax_output_loss_and_grads)
 from .lstm import lstm_backward, lstm_cell, lstm_forward
@@ -92,11 +92,11 @@ def lm_loss_and_grads(params, tokens, weights, start_token=0, xp=np):
 
 def first_above(cdf, threshold, xp=np):
     """Inverse CDF: per row, the first index whose cumulative mass exceeds
-    the threshold. cdf (N, V) non-decreasing, threshold (N,) -> (N,) int.
+    the threshold. cdf (..., V) non-decreasing, threshold (...) -> (...) int.
     Where rounding puts the threshold at the row total, the last index with
     positive mass is taken, so that a zero-probability index is never drawn."""
-    idx = (cdf <= threshold[:, None]).sum(axis=1)  # (N,)
-    last = (cdf < cdf[:, -1:]).sum(axis=1)  # (N,) last index with mass
+    idx = (cdf <= threshold[..., None]).sum(axis=-1)  # (...)
+    last = (cdf < cdf[..., -1:]).sum(axis=-1)  # (...) last index with mass
     return xp.minimum(idx, last)
 
 
@@ -119,17 +119,18 @@ def sample_from_unnormalised(p, u, xp=np):
     """The same draw as ``sample_categorical``, from unnormalised
     probabilities p (N, V), in two levels so that no cumulative sum runs over
     all V entries: first choose a block of ~sqrt(V) tokens by its mass, then
-    a token inside that block. p (N, V), u (N,) -> (N,) int."""
+    a token inside that block. p (N, V), u (N,) -> (N,) int; u (k, N) draws
+    k tokens from every row -> (k, N)."""
     N, V = p.shape
     S = block_size(V)
     blocks = p.reshape(N, V // S, S)  # (N, V/S, S)
-    block_mass = blocks.sum(axis=2)  # (N, V/S)
+    block_mass = row_sums(p.reshape(N * V // S, S), xp).reshape(N, V // S)  # (N, V/S)
     block_cdf = xp.cumsum(block_mass, axis=1)  # (N, V/S)
-    threshold = u.astype(p.dtype) * block_cdf[:, -1]  # (N,)
-    j = first_above(block_cdf, threshold, xp)  # (N,) chosen block
-    rows = xp.arange(N)
+    threshold = u.astype(p.dtype) * block_cdf[:, -1]  # (..., N)
+    j = first_above(block_cdf, threshold, xp)  # (..., N) chosen block
+    rows = xp.arange(N)  # broadcast against u's leading axes
     rest = threshold - (block_cdf[rows, j] - block_mass[rows, j])  # mass left inside block j
-    k = first_above(xp.cumsum(blocks[rows, j], axis=1), rest, xp)  # (N,) inside the block
+    k = first_above(xp.cumsum(blocks[rows, j], axis=-1), rest, xp)  # (..., N) inside the block
     return j * S + k
 
 
@@ -217,53 +218,62 @@ class LanguageModel:
 
     def logits(self, h):
         """h (N, H) -> logits (N, V) of the next token."""
-        return h @ self.params["W_out"] + self.params["b_out"]
+        z = h @ self.params["W_out"]
+        z += self.params["b_out"]  # in place: no second (N, V) array
+        return z
 
-    def draw(self, h, rng):
-        """Sample the next token of every row from softmax(h W_out + b_out).
-        h (N, H) -> (N,) int; one uniform per row from the host ``rng``.
-        Rows go in chunks of ``chunk_rows``, so that each chunk's logits stay
-        in cache through the exp and the draw."""
-        xp = self.xp
-        u = xp.asarray(rng.random(h.shape[0]))  # (N,) drawn up front: order-free
-        out = xp.empty(h.shape[0], dtype=xp.int64)
-
-        def chunk(rows):
-            p = self.logits(h[rows])  # (n, V)
-            exp_normalise_inplace(p, xp)  # now unnormalised probabilities
-            out[rows] = sample_from_unnormalised(p, u[rows], xp)
-
-        for_each_chunk(xp, h.shape[0], self.chunk_rows, chunk)
-        return out
+    def draw(self, h, u):
+        """Sample the next token of every row from softmax(h W_out + b_out)
+        by inverse CDF: h (n, H), uniforms u (n,) in [0, 1) -> (n,) int, or
+        u (k, n) for k tokens from every row -> (k, n).
+        Callers pass a few hundred rows at a time (``chunk_rows``), so that
+        the (n, V) logits stay in cache through the exp and the draw."""
+        p = self.logits(h)  # (n, V)
+        exp_normalise_inplace(p, self.xp)  # now unnormalised probabilities
+        return sample_from_unnormalised(p, u, self.xp)
 
     # -------------------------------------------------------------- public
     def sample(self, n, rng):
-        """n sequences from the model: (n, T) int on the model's backend."""
+        """n sequences from the model: (n, T) int on the model's backend.
+        One uniform per token from the host ``rng``, drawn up front, so that
+        the rows can go in independent chunks (see ``for_each_chunk``), each
+        chunk through all T steps."""
+        xp, T = self.xp, self.seq_len
+        u = xp.asarray(rng.random((T, n)))  # (T, n)
+        tokens = xp.empty((n, T), dtype=xp.int64)
         table = self.input_table()
-        tokens = self.xp.empty((n, self.seq_len), dtype=self.xp.int64)
-        y = self.xp.full(n, self.start_token, dtype=self.xp.int64)
-        h, c = self.zero_state(n)
-        for t in range(self.seq_len):
-            h, c = self.step(table, y, h, c)
-            y = tokens[:, t] = self.draw(h, rng)
+
+        def chunk(rows):
+            y = xp.full(rows.stop - rows.start, self.start_token, dtype=xp.int64)
+            h, c = self.zero_state(y.shape[0])
+            for t in range(T):
+                h, c = self.step(table, y, h, c)
+                y = tokens[rows, t] = self.draw(h, u[t, rows])
+
+        for_each_chunk(xp, n, self.chunk_rows, chunk)
         return tokens
 
     def token_log_probs(self, tokens):
-        """log G(y_t | Y_1..t-1) for every row and step: (n, T) float64 on the host."""
+        """log G(y_t | Y_1..t-1) for every row and step: (n, T) float64 on the host.
+        Rows go in independent chunks through all T steps, as in ``sample``."""
         xp = self.xp
         tokens = self.checked(tokens)
         n, T = tokens.shape
-        hs, _ = self.states(tokens)  # (n, T, H)
-        h, y = hs.reshape(n * T, self.hidden_dim), tokens.reshape(-1)  # (n T, H), (n T,)
-        out = xp.empty(n * T, dtype=xp.float64)
+        inputs = shift_right(tokens, self.start_token, xp)  # (n, T)
+        out = xp.empty((n, T), dtype=xp.float64)
+        table = self.input_table()
 
         def chunk(rows):
-            z = self.logits(h[rows])  # (r, V)
-            picked = z[xp.arange(z.shape[0]), y[rows]]  # (r,) copies, before z is overwritten
-            out[rows] = picked - exp_normalise_inplace(z, xp)
+            h, c = self.zero_state(rows.stop - rows.start)
+            picked_rows = xp.arange(rows.stop - rows.start)
+            for t in range(T):
+                h, c = self.step(table, inputs[rows, t], h, c)
+                z = self.logits(h)  # (r, V)
+                picked = z[picked_rows, tokens[rows, t]]  # (r,) copies, before z is overwritten
+                out[rows, t] = picked - exp_normalise_inplace(z, xp)
 
-        for_each_chunk(xp, n * T, self.chunk_rows, chunk)
-        return to_numpy(out).reshape(n, T)
+        for_each_chunk(xp, n, self.chunk_rows, chunk)
+        return to_numpy(out)
 
     def log_prob(self, tokens):
         """log G(Y) = sum_t log G(y_t | Y_1..t-1) for each row: (n,) float64 on the host."""

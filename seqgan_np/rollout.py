@@ -12,6 +12,9 @@ policy G_beta. All B x N x (T-1) completions advance together as one batch:
 row r holds prefix length t, rollout n and sequence b, ordered by t, so that
 the rows still to be extended at position p are a leading block.
 """
+import numpy as np
+
+from .backend import for_each_chunk
 
 
 def rollout_rewards(tokens, beta, discriminator, n_rollouts, rng):
@@ -21,22 +24,34 @@ def rollout_rewards(tokens, beta, discriminator, n_rollouts, rng):
     tokens = beta.checked(tokens)
     B, T = tokens.shape
     P, N = T - 1, n_rollouts
-    # State of G_beta before reading y_t, for prefix length t = 1..T-1: it
-    # has read the start token and y_1..y_{t-1}. Computed once per sequence.
-    hs, cs = beta.states(tokens)  # (B, T, H)
+    R = P * N * B
+    u = xp.asarray(rng.random((T, R)))  # one uniform per position and row, drawn up front
+    # G_beta's state after reading the prefix Y_1..t, for t = 1..T-1, computed
+    # once per sequence; its N rollouts all draw y_t+1 from that one softmax.
+    hs, cs = beta.states(tokens)  # (B, T, H): hs[:, t] has read y_1..y_t
+    hs, cs = hs[:, 1:].transpose(1, 0, 2), cs[:, 1:].transpose(1, 0, 2)  # (P, B, H)
+    t_of_row = np.arange(R) // (N * B) + 1  # prefix length of each row
+    u_first = u[t_of_row, np.arange(R)].reshape(P, N, B).transpose(1, 0, 2)  # (N, P, B)
+    first = beta.draw(hs.reshape(P * B, -1), u_first.reshape(N, P * B))  # (N, P B)
 
-    def per_row(s):  # (B, T, H) -> (R, H): prefix t's state for each of its N x B rows
-        s = s[:, :P].transpose(1, 0, 2)[:, None]  # (P, 1, B, H)
-        return xp.broadcast_to(s, (P, N, B, s.shape[-1])).reshape(P * N * B, -1)
+    def per_row(a):  # (P, B, ...) -> (R, ...): row (t, n, b) gets a[t, b]
+        return xp.broadcast_to(a[:, None], (P, N) + a.shape[1:]).reshape((R,) + a.shape[2:])
 
     h, c = per_row(hs), per_row(cs)  # (R, H)
     seqs = xp.tile(tokens, (P * N, 1))  # (R, T) the given prefix, completed below
+    seqs[xp.arange(R), t_of_row] = first.reshape(N, P, B).transpose(1, 0, 2).reshape(R)
     table = beta.input_table()
-    for p in range(1, T):  # position to draw; rows with prefix length t <= p draw it
-        a = p * N * B
-        h[:a], c[:a] = beta.step(table, seqs[:a, p - 1], h[:a], c[:a])
-        seqs[:a, p] = beta.draw(h[:a], rng)
-    d_real = discriminator.predict_proba(seqs)[:, 1]  # (R,)
+
+    def chunk(rows):  # the rows are independent: complete them chunk by chunk
+        for p in range(2, T):  # position to draw; rows with prefix length t < p draw it
+            a = slice(rows.start, min(rows.stop, (p - 1) * N * B))
+            if a.start < a.stop:
+                h[a], c[a] = beta.step(table, seqs[a, p - 1], h[a], c[a])
+                seqs[a, p] = beta.draw(h[a], u[p, a])
+
+    for_each_chunk(xp, R, beta.chunk_rows, chunk)
+    d_real = discriminator.predict_real_of_completions(
+        tokens, seqs, source=np.arange(R) % B, prefix_len=t_of_row)  # (R,)
     q = d_real.reshape(P, N, B).mean(axis=1).T  # (B, P) average over rollouts
     q_last = discriminator.predict_proba(tokens)[:, 1]  # (B,) the whole sequence
     return xp.concatenate([q, q_last[:, None]], axis=1)  # (B, T)

@@ -125,6 +125,17 @@ def test_two_level_draw_equals_plain_inverse_cdf():
     np.testing.assert_array_equal(sample_from_unnormalised(p, u), sample_categorical(logits, u))
 
 
+def test_several_draws_per_row_equal_one_draw_at_a_time():
+    """u (k, N) draws k tokens from each row: the rollout's N first draws
+    from one prefix use this."""
+    rng = np.random.default_rng(12)
+    p = np.exp(2 * rng.standard_normal((7, 5000)))
+    u = rng.random((16, 7))
+    many = sample_from_unnormalised(p, u)
+    assert many.shape == (16, 7)
+    np.testing.assert_array_equal(many, [sample_from_unnormalised(p, row) for row in u])
+
+
 def test_draw_never_picks_a_zero_probability_token():
     """Underflowed tokens (p = 0 in float32) are never drawn, even with u at
     the top end where float32 rounding puts the threshold at the total."""

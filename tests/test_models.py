@@ -93,3 +93,27 @@ def test_fused_output_layer_equals_the_plain_layers(rng, B):
     errors = {k: rel_error(fast[k], plain[k]) for k in plain}
     record("fast path = plain: LM loss with fused output layer", errors)
     assert max(errors.values()) < 1e-12, errors
+
+
+@pytest.mark.parametrize("chunk_rows", [4, 1000])  # chunks straddling prefix lengths, and one chunk
+def test_scoring_completions_by_tables_equals_predict_proba(rng, chunk_rows):
+    """The rollout's fast D (per-token tables, prefix windows shared with the
+    source sequence) against the plain forward of every completion, float64."""
+    cfg = TINY_D
+    d = Discriminator(cfg, Discriminator.random(cfg, rng, dtype=np.float64).params,
+                      chunk_rows=chunk_rows)
+    d.params["W_out"] *= 10  # spread D's outputs so that a wrong feature shows
+    B, R, T = 5, 60, cfg.seq_len
+    tokens = rng.integers(0, cfg.vocab_size, size=(B, T))
+    source = rng.integers(0, B, size=R)
+    prefix_len = np.sort(rng.integers(1, T, size=R))
+    prefix_len[::7] = rng.integers(1, T, size=len(prefix_len[::7]))  # some out of order
+    completions = rng.integers(0, cfg.vocab_size, size=(R, T))
+    keep = np.arange(T) < prefix_len[:, None]  # (R, T) the prefix
+    completions[keep] = tokens[source][keep]
+    fast = d.predict_real_of_completions(tokens, completions, source, prefix_len)
+    plain = d.predict_proba(completions)[:, 1]
+    assert plain.std() > 0.05  # the scores differ between completions
+    errors = {"D(real) of completions": rel_error(fast, plain)}
+    record("fast path = plain: D by per-token tables", errors)
+    assert max(errors.values()) < 1e-12, errors
