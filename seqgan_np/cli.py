@@ -45,7 +45,7 @@ def build_parser():
     ex.add_argument("--preset", metavar="NAME",
                     help=f"schedule: {', '.join(PRESETS)} (default: standard). paper = the "
                          "original code's schedule; standard = paper sizes, lighter schedule "
-                         "(about 21 min on 2 cores); quick = the whole pipeline in under a minute, "
+                         "(about 15 min on 2 cores); quick = the whole pipeline in under a minute, "
                          "too small to show the effect")
     ex.add_argument("--oracle-params", metavar="FILE",
                     help="the original oracle (.npz, or the original .pkl); default: a "

@@ -5,7 +5,7 @@ Presets:
   paper     the original code's schedule exactly (rollout-policy update rate
             0: the original's rollouts effectively used the current theta)
   standard  the paper's oracle, model and data sizes with a lighter schedule
-            that runs in under 30 minutes on 2 cores
+            that runs in about 15 minutes on 2 cores
   quick     a small demonstration of the whole pipeline in under a minute
             (too small to show the paper's effect)
 """
