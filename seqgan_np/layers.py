@@ -106,25 +106,29 @@ def softmax_output_loss_and_grads(h, W, b, targets, weights, xp=np, chunk=256):
 
     h (N, H), W (H, V), b (V,), targets (N,), weights (N,)
     -> loss, dh (N, H), dW (H, V), db (V,)
+
+    The bias rides in the matrix products as one more row of W read by a
+    constant input 1: [h 1] @ [W; b] gives the logits, and [h 1]^T @ dlogits
+    gives [dW; db], with no separate pass for either.
     """
-    N, V = h.shape[0], W.shape[1]
-    dh, dW, db = xp.empty_like(h), xp.zeros_like(W), xp.zeros_like(b)
+    (N, H), V = h.shape, W.shape[1]
+    h1 = xp.concatenate([h, xp.ones((N, 1), dtype=h.dtype)], axis=1)  # (N, H+1)
+    Wb = xp.concatenate([W, b[None]], axis=0)  # (H+1, V)
+    dh, dWb = xp.empty_like(h), xp.zeros_like(Wb)
     buf = xp.empty((min(chunk, N), V), dtype=h.dtype)
     loss = 0.0
     for s in range(0, N, chunk):
         rows = slice(s, min(s + chunk, N))
         z = buf[:rows.stop - s]  # (n, V)
         ar, y, w = xp.arange(z.shape[0]), targets[rows], weights[rows]
-        xp.matmul(h[rows], W, out=z)
-        z += b  # logits
+        xp.matmul(h1[rows], Wb, out=z)  # logits
         picked = z[ar, y]  # (n,) copies, before z is overwritten
         loss += float(xp.sum(w * (exp_normalise_inplace(z, xp) - picked)))
-        z *= (w / z.sum(axis=1))[:, None]  # w * softmax
+        z *= (w / row_sums(z, xp))[:, None]  # w * softmax
         z[ar, y] -= w  # dlogits = w * (softmax - onehot(y))
-        db += z.sum(axis=0)
-        dW += h[rows].T @ z
+        dWb += h1[rows].T @ z
         xp.matmul(z, W.T, out=dh[rows])
-    return loss, dh, dW, db
+    return loss, dh, dWb[:H], dWb[H]
 
 
 # ------------------------------------ 1-D convolution with max over time
