@@ -104,9 +104,15 @@ def _openblas_threads_api():
 
 
 @contextlib.contextmanager
-def _blas_single_threaded():
-    """BLAS runs on the calling thread only, inside the block; restored after."""
-    get, set_ = _openblas_threads_api()
+def blas_single_threaded(xp=np):
+    """BLAS runs on the calling thread only inside the block (restored after),
+    leaving the cores to ``for_each_chunk``'s threads. Does nothing on CuPy
+    or where NumPy's OpenBLAS cannot be found."""
+    api = _openblas_threads_api() if xp is np else None
+    if api is None:
+        yield
+        return
+    get, set_ = api
     before = get()
     set_(1)
     try:
@@ -138,7 +144,7 @@ def for_each_chunk(xp, n, size, fn):
         for rows in chunks[i::threads]:
             fn(rows)
 
-    with _blas_single_threaded():
+    with blas_single_threaded(xp):
         for done in [_pools[threads].submit(every, i) for i in range(threads)]:
             done.result()  # re-raises a chunk's exception
 

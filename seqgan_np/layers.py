@@ -12,6 +12,8 @@ Backward passes may work in place; they take ``xp`` from the cache.
 """
 import numpy as np
 
+from .backend import for_each_chunk
+
 
 def sigmoid(a, xp=np):
     """Logistic function, written with tanh so that it never overflows."""
@@ -114,20 +116,24 @@ def softmax_output_loss_and_grads(h, W, b, targets, weights, xp=np, chunk=256):
     (N, H), V = h.shape, W.shape[1]
     h1 = xp.concatenate([h, xp.ones((N, 1), dtype=h.dtype)], axis=1)  # (N, H+1)
     Wb = xp.concatenate([W, b[None]], axis=0)  # (H+1, V)
-    dh, dWb = xp.empty_like(h), xp.zeros_like(Wb)
-    buf = xp.empty((min(chunk, N), V), dtype=h.dtype)
-    loss = 0.0
-    for s in range(0, N, chunk):
-        rows = slice(s, min(s + chunk, N))
-        z = buf[:rows.stop - s]  # (n, V)
+    dh = xp.empty_like(h)
+    shares = {}  # chunk start -> (loss, [dW; db]) of its rows
+
+    def one_chunk(rows):
+        z = h1[rows] @ Wb  # (n, V) logits
         ar, y, w = xp.arange(z.shape[0]), targets[rows], weights[rows]
-        xp.matmul(h1[rows], Wb, out=z)  # logits
         picked = z[ar, y]  # (n,) copies, before z is overwritten
-        loss += float(xp.sum(w * (exp_normalise_inplace(z, xp) - picked)))
+        loss = xp.sum(w * (exp_normalise_inplace(z, xp) - picked))
         z *= (w / row_sums(z, xp))[:, None]  # w * softmax
         z[ar, y] -= w  # dlogits = w * (softmax - onehot(y))
-        dWb += h1[rows].T @ z
         xp.matmul(z, W.T, out=dh[rows])
+        shares[rows.start] = (loss, h1[rows].T @ z)
+
+    for_each_chunk(xp, N, chunk, one_chunk)
+    loss, dWb = 0.0, xp.zeros_like(Wb)
+    for start in sorted(shares):  # in chunk order: the sums do not depend on the threads
+        loss += float(shares[start][0])
+        dWb += shares[start][1]
     return loss, dh, dWb[:H], dWb[H]
 
 

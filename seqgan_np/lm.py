@@ -12,7 +12,7 @@ import functools
 
 import numpy as np
 
-from .backend import for_each_chunk, to_numpy
+from .backend import blas_single_threaded, for_each_chunk, to_numpy
 from .checks import check_float_array, check_params, check_tokens
 from .layers import (affine_backward, affine_forward, embedding_backward,
                      embedding_forward, exp_normalise_inplace, row_sums,
@@ -173,7 +173,8 @@ class LanguageModel:
     # ------------------------------------------------------------ training
     def loss_and_grads(self, tokens, weights):
         """Weighted NLL and its gradients (see lm_loss_forward)."""
-        return lm_loss_and_grads(self.params, tokens, weights, self.start_token, self.xp)
+        with blas_single_threaded(self.xp):
+            return lm_loss_and_grads(self.params, tokens, weights, self.start_token, self.xp)
 
     def mle_loss_and_grads(self, tokens):
         """MLE: mean over batch and time of -log G(y_t | Y_1..t-1)."""
