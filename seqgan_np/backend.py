@@ -106,9 +106,9 @@ def _openblas_threads_api():
 @contextlib.contextmanager
 def blas_single_threaded(xp=np):
     """BLAS runs on the calling thread only inside the block (restored after),
-    leaving the cores to ``for_each_chunk``'s threads. Does nothing on CuPy
-    or where NumPy's OpenBLAS cannot be found."""
-    api = _openblas_threads_api() if xp is np else None
+    leaving the cores to ``for_each_chunk``'s threads. Does nothing with one
+    thread, on CuPy, or where NumPy's OpenBLAS cannot be found."""
+    api = _openblas_threads_api() if xp is np and n_threads() > 1 else None
     if api is None:
         yield
         return

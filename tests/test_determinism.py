@@ -45,13 +45,16 @@ def test_float32_stays_float32():
 
 
 def test_threads_change_nothing(monkeypatch):
-    """Chunks run on threads (NumPy backend) give the numbers of one thread."""
+    """Chunks run on threads (NumPy backend) give the numbers of one thread:
+    samples, log-probabilities, D's outputs, rollout rewards, G's gradients."""
     def numbers():
         rng = np.random.default_rng(3)
         g = LanguageModel.random(rng, 50, 8, 8, 8, chunk_rows=16)
         d = Discriminator.random(CFG, rng, chunk_rows=16)
         y = g.sample(100, rng)
-        return y, g.token_log_probs(y), d.predict_proba(y), rollout_rewards(y[:8], g, d, 4, rng)
+        loss, grads = g.mle_loss_and_grads(y)  # 800 rows: several chunks of the output layer
+        return (y, g.token_log_probs(y), d.predict_proba(y), rollout_rewards(y[:8], g, d, 4, rng),
+                np.array(loss), *grads.values())
 
     monkeypatch.setenv("SEQGAN_THREADS", "1")
     one = numbers()
