@@ -10,7 +10,10 @@ For a sequence Y_1..T from G_theta and every step t:
 where MC^beta_n completes the prefix Y_1..t by sampling from the rollout
 policy G_beta. All B x N x (T-1) completions advance together as one batch:
 row r holds prefix length t, rollout n and sequence b, ordered by t, so that
-the rows still to be extended at position p are a leading block.
+the rows still to be extended at position p are a leading block. The rows
+are independent, so they go in chunks (on threads, see ``for_each_chunk``).
+D_phi is fixed meanwhile, which lets it score the completions from per-token
+tables (``Discriminator.predict_real_of_completions``).
 """
 import numpy as np
 
@@ -25,22 +28,22 @@ def rollout_rewards(tokens, beta, discriminator, n_rollouts, rng):
     B, T = tokens.shape
     P, N = T - 1, n_rollouts
     R = P * N * B
-    u = xp.asarray(rng.random((T, R)))  # one uniform per position and row, drawn up front
+    u = rng.random((T, R))  # one uniform per position and row, drawn up front (host)
     # G_beta's state after reading the prefix Y_1..t, for t = 1..T-1, computed
     # once per sequence; its N rollouts all draw y_t+1 from that one softmax.
     hs, cs = beta.states(tokens)  # (B, T, H): hs[:, t] has read y_1..y_t
     hs, cs = hs[:, 1:].transpose(1, 0, 2), cs[:, 1:].transpose(1, 0, 2)  # (P, B, H)
     t_of_row = np.arange(R) // (N * B) + 1  # prefix length of each row
     u_first = u[t_of_row, np.arange(R)].reshape(P, N, B).transpose(1, 0, 2)  # (N, P, B)
-    first = beta.draw(hs.reshape(P * B, -1), u_first.reshape(N, P * B))  # (N, P B)
+    first = beta.draw(hs.reshape(P * B, -1), xp.asarray(u_first.reshape(N, P * B)))  # (N, P B)
 
     def per_row(a):  # (P, B, ...) -> (R, ...): row (t, n, b) gets a[t, b]
         return xp.broadcast_to(a[:, None], (P, N) + a.shape[1:]).reshape((R,) + a.shape[2:])
 
     h, c = per_row(hs), per_row(cs)  # (R, H)
     seqs = xp.tile(tokens, (P * N, 1))  # (R, T) the given prefix, completed below
-    seqs[xp.arange(R), t_of_row] = first.reshape(N, P, B).transpose(1, 0, 2).reshape(R)
-    table = beta.input_table()
+    seqs[xp.arange(R), xp.asarray(t_of_row)] = first.reshape(N, P, B).transpose(1, 0, 2).reshape(R)
+    table, u = beta.input_table(), xp.asarray(u)
 
     def chunk(rows):  # the rows are independent: complete them chunk by chunk
         for p in range(2, T):  # position to draw; rows with prefix length t < p draw it
