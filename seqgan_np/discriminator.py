@@ -202,11 +202,20 @@ class Discriminator:
         prefix length share the most work within a chunk."""
         xp, cfg, params = self.xp, self.cfg, self.params
         tokens, completions = self.checked(tokens), self.checked(completions)
+        source, prefix_len = np.asarray(source), np.asarray(prefix_len)
+        R, (B, T) = completions.shape[0], tokens.shape
+        if source.shape != (R,) or prefix_len.shape != (R,) \
+                or not (np.issubdtype(source.dtype, np.integer) and np.issubdtype(prefix_len.dtype, np.integer)) \
+                or (R and (source.min() < 0 or source.max() >= B or prefix_len.min() < 0 or prefix_len.max() > T)):
+            raise ValueError(f"completions: source and prefix_len must be ({R},) integers in [0, {B}) "
+                             f"and [0, {T}]")
+        source_xp, in_prefix = xp.asarray(source), xp.asarray(np.arange(T) < prefix_len[:, None])
+        if bool((completions != tokens[source_xp])[in_prefix].any()):
+            raise ValueError("completions: a row differs from its source sequence inside its prefix")
         tables = conv_tables(params, cfg.filter_sizes, xp)
         # best[K][b, s]: max response of source b's windows 0..s, (B, L_K, F_K)
         best = {K: running_max(window_responses(tables[K], tokens, 0), xp) for K in cfg.filter_sizes}
-        source_xp = xp.asarray(source)
-        out = xp.empty(completions.shape[0], dtype=params["W_out"].dtype)
+        out = xp.empty(R, dtype=params["W_out"].dtype)
 
         def chunk(rows):
             pooled = []
@@ -219,7 +228,7 @@ class Discriminator:
             logits, _ = disc_head_forward(params, pooled, None, xp)  # (r, 2)
             out[rows] = softmax(logits, xp)[:, REAL]
 
-        for_each_chunk(xp, completions.shape[0], self.chunk_rows, chunk)
+        for_each_chunk(xp, R, self.chunk_rows, chunk)
         return out
 
 

@@ -58,3 +58,16 @@ def test_bad_model_parameters(rng):
         LanguageModel({k: v for k, v in params.items() if k != "b_out"}, 4, name="generator")
     with pytest.raises(ValueError, match=r"discriminator: filter width 5 exceeds the sequence length 4"):
         DiscriminatorConfig(vocab_size=7, seq_len=4, filter_sizes=(5,), num_filters=(2,))
+
+
+def test_bad_completions(d):
+    """The rollout's scorer refuses completions that do not keep their prefix."""
+    source, prefix_len = np.array([0, 1]), np.array([2, 3])
+    good = np.array([[1, 2, 0, 0], [0, 6, 5, 2]])
+    assert d.predict_real_of_completions(GOOD, good, source, prefix_len).shape == (2,)
+    with pytest.raises(ValueError, match="completions: a row differs from its source sequence"):
+        d.predict_real_of_completions(GOOD, (good + np.array([[0], [1]])) % 7, source, prefix_len)
+    with pytest.raises(ValueError, match=r"completions: source and prefix_len must be \(2,\) integers"):
+        d.predict_real_of_completions(GOOD, good, np.array([0, 2]), prefix_len)
+    with pytest.raises(ValueError, match=r"completions: source and prefix_len must be \(2,\) integers"):
+        d.predict_real_of_completions(GOOD, good, source, np.array([2, 5]))
