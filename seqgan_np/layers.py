@@ -60,14 +60,21 @@ def logsumexp(logits, xp=np):
     return m + xp.log(xp.exp(logits - m[:, None]).sum(axis=1))
 
 
-def exp_normalise_inplace(logits, xp=np):
-    """Overwrite logits (N, V) with exp(logits - rowmax) and return the
-    row-wise log sum exp (N,). The hot paths that need no backward (sampling,
-    scoring) use this: no (N, V) temporary is allocated."""
+def exp_shifted_inplace(logits, xp=np):
+    """Overwrite logits (N, V) with exp(logits - rowmax), the unnormalised
+    probabilities, and return the row max (N,) and their row sums (N,). The
+    hot paths (sampling, scoring, the fused output layer) use this: no (N, V)
+    temporary is allocated."""
     m = logits.max(axis=1, keepdims=True)  # (N, 1)
     logits -= m
-    xp.exp(logits, out=logits)  # (N, V) unnormalised probabilities
-    return m[:, 0] + xp.log(row_sums(logits, xp))
+    xp.exp(logits, out=logits)  # (N, V)
+    return m[:, 0], row_sums(logits, xp)
+
+
+def exp_normalise_inplace(logits, xp=np):
+    """As ``exp_shifted_inplace``, returning the row-wise log sum exp (N,)."""
+    m, sums = exp_shifted_inplace(logits, xp)
+    return m + xp.log(sums)
 
 
 def row_sums(a, xp=np):
@@ -123,8 +130,9 @@ def softmax_output_loss_and_grads(h, W, b, targets, weights, xp=np, chunk=256):
         z = h1[rows] @ Wb  # (n, V) logits
         ar, y, w = xp.arange(z.shape[0]), targets[rows], weights[rows]
         picked = z[ar, y]  # (n,) copies, before z is overwritten
-        loss = xp.sum(w * (exp_normalise_inplace(z, xp) - picked))
-        z *= (w / row_sums(z, xp))[:, None]  # w * softmax
+        m, sums = exp_shifted_inplace(z, xp)  # z now exp(logits - m)
+        loss = xp.sum(w * (m + xp.log(sums) - picked))  # log sum exp - picked logit
+        z *= (w / sums)[:, None]  # w * softmax
         z[ar, y] -= w  # dlogits = w * (softmax - onehot(y))
         xp.matmul(z, W.T, out=dh[rows])
         shares[rows.start] = (loss, h1[rows].T @ z)

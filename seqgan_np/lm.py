@@ -15,7 +15,7 @@ import numpy as np
 from .backend import blas_single_threaded, for_each_chunk, to_numpy
 from .checks import check_float_array, check_params, check_tokens
 from .layers import (affine_backward, affine_forward, embedding_backward,
-                     embedding_forward, exp_normalise_inplace, row_sums,
+                     embedding_forward, exp_normalise_inplace, exp_shifted_inplace, row_sums,
                      softmax_cross_entropy_backward, softmax_cross_entropy_forward,
                      softmax_output_loss_and_grads)
 from .lstm import lstm_backward, lstm_cell, lstm_forward
@@ -230,7 +230,7 @@ class LanguageModel:
         Callers pass a few hundred rows at a time (``chunk_rows``), so that
         the (n, V) logits stay in cache through the exp and the draw."""
         p = self.logits(h)  # (n, V)
-        exp_normalise_inplace(p, self.xp)  # now unnormalised probabilities
+        exp_shifted_inplace(p, self.xp)  # now unnormalised probabilities
         return sample_from_unnormalised(p, u, self.xp)
 
     # -------------------------------------------------------------- public
