@@ -204,9 +204,12 @@ class Discriminator:
         tokens, completions = self.checked(tokens), self.checked(completions)
         source, prefix_len = np.asarray(source), np.asarray(prefix_len)
         R, (B, T) = completions.shape[0], tokens.shape
-        if source.shape != (R,) or prefix_len.shape != (R,) \
-                or not (np.issubdtype(source.dtype, np.integer) and np.issubdtype(prefix_len.dtype, np.integer)) \
-                or (R and (source.min() < 0 or source.max() >= B or prefix_len.min() < 0 or prefix_len.max() > T)):
+
+        def in_range(a, stop):  # (R,) integers in [0, stop)
+            return a.shape == (R,) and np.issubdtype(a.dtype, np.integer) \
+                and (R == 0 or (a.min() >= 0 and a.max() < stop))
+
+        if not (in_range(source, B) and in_range(prefix_len, T + 1)):
             raise ValueError(f"completions: source and prefix_len must be ({R},) integers in [0, {B}) "
                              f"and [0, {T}]")
         source_xp, in_prefix = xp.asarray(source), xp.asarray(np.arange(T) < prefix_len[:, None])

@@ -33,8 +33,9 @@ def rollout_rewards(tokens, beta, discriminator, n_rollouts, rng):
     # once per sequence; its N rollouts all draw y_t+1 from that one softmax.
     hs, cs = beta.states(tokens)  # (B, T, H): hs[:, t] has read y_1..y_t
     hs, cs = hs[:, 1:].transpose(1, 0, 2), cs[:, 1:].transpose(1, 0, 2)  # (P, B, H)
-    t_of_row = np.arange(R) // (N * B) + 1  # prefix length of each row
-    u_first = u[t_of_row, np.arange(R)].reshape(P, N, B).transpose(1, 0, 2)  # (N, P, B)
+    row = np.arange(R)
+    t_of_row = row // (N * B) + 1  # prefix length of each row
+    u_first = u[t_of_row, row].reshape(P, N, B).transpose(1, 0, 2)  # (N, P, B)
     first = beta.draw(hs.reshape(P * B, -1), xp.asarray(u_first.reshape(N, P * B)))  # (N, P B)
 
     def per_row(a):  # (P, B, ...) -> (R, ...): row (t, n, b) gets a[t, b]
@@ -54,7 +55,7 @@ def rollout_rewards(tokens, beta, discriminator, n_rollouts, rng):
 
     for_each_chunk(xp, R, beta.chunk_rows, chunk)
     d_real = discriminator.predict_real_of_completions(
-        tokens, seqs, source=np.arange(R) % B, prefix_len=t_of_row)  # (R,)
+        tokens, seqs, source=row % B, prefix_len=t_of_row)  # (R,)
     q = d_real.reshape(P, N, B).mean(axis=1).T  # (B, P) average over rollouts
     q_last = discriminator.predict_proba(tokens)[:, 1]  # (B,) the whole sequence
     return xp.concatenate([q, q_last[:, None]], axis=1)  # (B, T)
