@@ -62,19 +62,19 @@ def logsumexp(logits, xp=np):
 
 def exp_shifted_inplace(logits, xp=np):
     """Overwrite logits (N, V) with exp(logits - rowmax), the unnormalised
-    probabilities, and return the row max (N,) and their row sums (N,). The
-    hot paths (sampling, scoring, the fused output layer) use this: no (N, V)
-    temporary is allocated."""
+    probabilities, and return the row max (N,). The hot paths (sampling,
+    scoring, the fused output layer) use this: no (N, V) temporary is
+    allocated."""
     m = logits.max(axis=1, keepdims=True)  # (N, 1)
     logits -= m
     xp.exp(logits, out=logits)  # (N, V)
-    return m[:, 0], row_sums(logits, xp)
+    return m[:, 0]
 
 
 def exp_normalise_inplace(logits, xp=np):
     """As ``exp_shifted_inplace``, returning the row-wise log sum exp (N,)."""
-    m, sums = exp_shifted_inplace(logits, xp)
-    return m + xp.log(sums)
+    m = exp_shifted_inplace(logits, xp)
+    return m + xp.log(row_sums(logits, xp))
 
 
 def row_sums(a, xp=np):
@@ -106,6 +106,17 @@ def softmax_cross_entropy_backward(dloss, cache):
     return dlogits
 
 
+def append_ones(x, xp=np):
+    """x (N, D) -> [x 1] (N, D+1): with ``stack_bias``, [x 1] @ [W; b] = x W + b
+    in one matrix product, with no separate pass to add the bias."""
+    return xp.concatenate([x, xp.ones((x.shape[0], 1), dtype=x.dtype)], axis=1)
+
+
+def stack_bias(W, b, xp=np):
+    """W (D, M), b (M,) -> [W; b] (D+1, M), the partner of ``append_ones``."""
+    return xp.concatenate([W, b[None]], axis=0)
+
+
 def softmax_output_loss_and_grads(h, W, b, targets, weights, xp=np, chunk=256):
     """The fast path of the output layer plus its weighted cross-entropy:
     the same numbers as affine_forward -> softmax_cross_entropy_forward ->
@@ -120,9 +131,8 @@ def softmax_output_loss_and_grads(h, W, b, targets, weights, xp=np, chunk=256):
     constant input 1: [h 1] @ [W; b] gives the logits, and [h 1]^T @ dlogits
     gives [dW; db], with no separate pass for either.
     """
-    (N, H), V = h.shape, W.shape[1]
-    h1 = xp.concatenate([h, xp.ones((N, 1), dtype=h.dtype)], axis=1)  # (N, H+1)
-    Wb = xp.concatenate([W, b[None]], axis=0)  # (H+1, V)
+    N, H = h.shape
+    h1, Wb = append_ones(h, xp), stack_bias(W, b, xp)  # (N, H+1), (H+1, V)
     dh = xp.empty_like(h)
     shares = {}  # chunk start -> (loss, [dW; db]) of its rows
 
@@ -130,7 +140,8 @@ def softmax_output_loss_and_grads(h, W, b, targets, weights, xp=np, chunk=256):
         z = h1[rows] @ Wb  # (n, V) logits
         ar, y, w = xp.arange(z.shape[0]), targets[rows], weights[rows]
         picked = z[ar, y]  # (n,) copies, before z is overwritten
-        m, sums = exp_shifted_inplace(z, xp)  # z now exp(logits - m)
+        m = exp_shifted_inplace(z, xp)  # z now exp(logits - m)
+        sums = row_sums(z, xp)  # (n,)
         loss = xp.sum(w * (m + xp.log(sums) - picked))  # log sum exp - picked logit
         z *= (w / sums)[:, None]  # w * softmax
         z[ar, y] -= w  # dlogits = w * (softmax - onehot(y))

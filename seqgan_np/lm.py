@@ -14,10 +14,10 @@ import numpy as np
 
 from .backend import blas_single_threaded, for_each_chunk, to_numpy
 from .checks import check_float_array, check_params, check_tokens
-from .layers import (affine_backward, affine_forward, embedding_backward,
+from .layers import (affine_backward, affine_forward, append_ones, embedding_backward,
                      embedding_forward, exp_normalise_inplace, exp_shifted_inplace, row_sums,
                      softmax_cross_entropy_backward, softmax_cross_entropy_forward,
-                     softmax_output_loss_and_grads)
+                     softmax_output_loss_and_grads, stack_bias)
 from .lstm import lstm_backward, lstm_cell, lstm_forward
 
 
@@ -92,12 +92,13 @@ def lm_loss_and_grads(params, tokens, weights, start_token=0, xp=np):
 
 def first_above(cdf, threshold, xp=np):
     """Inverse CDF: per row, the first index whose cumulative mass exceeds
-    the threshold. cdf (..., V) non-decreasing, threshold (...) -> (...) int.
-    Where rounding puts the threshold at the row total, the last index with
-    positive mass is taken, so that a zero-probability index is never drawn."""
-    idx = (cdf <= threshold[..., None]).sum(axis=-1)  # (...)
-    last = (cdf < cdf[..., -1:]).sum(axis=-1)  # (...) last index with mass
-    return xp.minimum(idx, last)
+    the threshold. cdf (..., V) non-decreasing, threshold (...) in [0, total]
+    -> (...) int. The threshold is kept below the row total, where float32
+    rounding of u * total can put it, so that an index always exists; the
+    index found then has cdf > threshold >= the cdf before it, so it never
+    has zero probability."""
+    below_total = xp.minimum(threshold, xp.nextafter(cdf[..., -1], 0))  # (...)
+    return (cdf <= below_total[..., None]).sum(axis=-1)
 
 
 def sample_categorical(logits, u, xp=np):
@@ -119,8 +120,8 @@ def sample_from_unnormalised(p, u, xp=np):
     """The same draw as ``sample_categorical``, from unnormalised
     probabilities p (N, V), in two levels so that no cumulative sum runs over
     all V entries: first choose a block of ~sqrt(V) tokens by its mass, then
-    a token inside that block. p (N, V), u (N,) -> (N,) int; u (k, N) draws
-    k tokens from every row -> (k, N)."""
+    a token inside that block by the mass left over. p (N, V), u (N,) ->
+    (N,) int; u (k, N) draws k tokens from every row -> (k, N)."""
     N, V = p.shape
     S = block_size(V)
     blocks = p.reshape(N, V // S, S)  # (N, V/S, S)
@@ -129,9 +130,9 @@ def sample_from_unnormalised(p, u, xp=np):
     threshold = u.astype(p.dtype) * block_cdf[:, -1]  # (..., N)
     j = first_above(block_cdf, threshold, xp)  # (..., N) chosen block
     rows = xp.arange(N)  # broadcast against u's leading axes
-    rest = threshold - (block_cdf[rows, j] - block_mass[rows, j])  # mass left inside block j
-    k = first_above(xp.cumsum(blocks[rows, j], axis=-1), rest, xp)  # (..., N) inside the block
-    return j * S + k
+    before = xp.where(j > 0, block_cdf[rows, j - 1], 0)  # (..., N) mass of the blocks before j
+    inner_cdf = xp.cumsum(blocks[rows, j], axis=-1)  # (..., N, S)
+    return j * S + first_above(inner_cdf, threshold - before, xp)  # >= 0: before <= threshold
 
 
 class LanguageModel:
@@ -219,9 +220,8 @@ class LanguageModel:
 
     def logits(self, h):
         """h (N, H) -> logits (N, V) of the next token."""
-        z = h @ self.params["W_out"]
-        z += self.params["b_out"]  # in place: no second (N, V) array
-        return z
+        p = self.params  # the bias rides in the product: no second pass over (N, V)
+        return append_ones(h, self.xp) @ stack_bias(p["W_out"], p["b_out"], self.xp)
 
     def draw(self, h, u):
         """Sample the next token of every row from softmax(h W_out + b_out)
