@@ -138,11 +138,13 @@ def test_several_draws_per_row_equal_one_draw_at_a_time():
 
 def test_draw_never_picks_a_zero_probability_token():
     """Underflowed tokens (p = 0 in float32) are never drawn, even with u at
-    the top end where float32 rounding puts the threshold at the total."""
-    logits = np.full((4, 12), -200.0, dtype=np.float32)
-    logits[:, [2, 5]] = 0.0  # only tokens 2 and 5 have mass
-    u = np.array([0.0, 0.3, 0.7, np.nextafter(1.0, 0.0)])
+    the top end where float32 rounding puts the threshold at the total, or
+    with the threshold exactly at the end of a block (u = 0.5: the next
+    block's first tokens have no mass)."""
+    logits = np.full((5, 12), -200.0, dtype=np.float32)
+    logits[:, [2, 5]] = 0.0  # only tokens 2 and 5 have mass, the last of blocks 0 and 1
+    u = np.array([0.0, 0.3, 0.5, 0.7, np.nextafter(1.0, 0.0)])
     p = logits.copy()
     exp_normalise_inplace(p)
     for draw in (sample_from_unnormalised(p, u), sample_categorical(logits, u)):
-        np.testing.assert_array_equal(draw, [2, 2, 5, 5])
+        np.testing.assert_array_equal(draw, [2, 2, 5, 5, 5])

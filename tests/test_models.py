@@ -95,6 +95,18 @@ def test_fused_output_layer_equals_the_plain_layers(rng, B):
     assert max(errors.values()) < 1e-12, errors
 
 
+def test_token_log_probs_equal_the_plain_layers(rng, B=10):
+    """Scoring step by step (chunks of rows, the bias folded into the
+    output product) gives the log-probabilities of the plain whole-sequence
+    layers: their weighted loss is -sum(weights * log G), in float64."""
+    m = tiny_lm(rng, V=7, T=9)
+    m.chunk_rows = 3  # chunks that do not divide the batch
+    tokens = rng.integers(0, 7, size=(B, 9))
+    weights = rng.uniform(0, 1, size=tokens.shape)
+    loss, _ = lm_loss_forward(m.params, tokens, weights, 0, np)
+    assert -np.sum(weights * m.token_log_probs(tokens)) == pytest.approx(float(loss), rel=1e-13)
+
+
 @pytest.mark.parametrize("chunk_rows", [4, 1000])  # chunks straddling prefix lengths, and one chunk
 def test_scoring_completions_by_tables_equals_predict_proba(rng, chunk_rows):
     """The rollout's fast D (per-token tables, prefix windows shared with the
