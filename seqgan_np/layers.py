@@ -3,7 +3,7 @@
 forward's array arguments (CS231n style).
 
 Shape legend: B batch, T length, V vocab, E embedding, K filter width,
-L = T - K + 1 window positions, F filters, D features, N rows of a flat batch.
+L = T - K + 1 window positions, F filters, D features, R rows of a flat batch.
 
 Forward functions take the array module ``xp`` and never write in place, so
 that the very same code runs under ``autograd.numpy``: the tests compare the
@@ -29,7 +29,12 @@ def embedding_forward(tokens, W, xp=np):
 
 
 def embedding_backward(dout, cache):
-    """dW: every occurrence of a token adds its upstream gradient to its row."""
+    """Backward pass of ``embedding_forward``: every occurrence of a token
+    adds its upstream gradient to its row.
+
+    Inputs: dout (..., E) upstream gradient; cache from ``embedding_forward``.
+    Returns: dW (V, E) (the token ids have no gradient).
+    """
     tokens, W_shape, xp = cache
     dW = xp.zeros(W_shape, dtype=dout.dtype)  # (V, E)
     xp.add.at(dW, tokens.ravel(), dout.reshape(-1, W_shape[1]))
@@ -45,69 +50,81 @@ def affine_forward(x, W, b, xp=np):
 
 
 def affine_backward(dout, cache):
+    """Backward pass of ``affine_forward``.
+
+    Inputs: dout (..., M) upstream gradient; cache from ``affine_forward``.
+    Returns: dx (..., D), dW (D, M), db (M,), in the order of the forward's arguments.
+    """
     x, W = cache
     dx = dout @ W.T  # (..., D)
-    x2 = x.reshape(-1, x.shape[-1])  # (N, D)
-    d2 = dout.reshape(-1, dout.shape[-1])  # (N, M)
+    x2 = x.reshape(-1, x.shape[-1])  # (R, D)
+    d2 = dout.reshape(-1, dout.shape[-1])  # (R, M)
     return dx, x2.T @ d2, d2.sum(axis=0)
 
 
 # ------------------------------------------- log-softmax and cross-entropy
 
 def logsumexp(logits, xp=np):
-    """Row-wise log sum exp of logits (N, V) -> (N,), shifted by the row max."""
-    m = logits.max(axis=1)  # (N,)
+    """Row-wise log sum exp of logits (R, V) -> (R,), shifted by the row max."""
+    m = logits.max(axis=1)  # (R,)
     return m + xp.log(xp.exp(logits - m[:, None]).sum(axis=1))
 
 
 def exp_shifted_inplace(logits, xp=np):
-    """Overwrite logits (N, V) with exp(logits - rowmax), the unnormalised
-    probabilities, and return the row max (N,). The hot paths (sampling,
-    scoring, the fused output layer) use this: no (N, V) temporary is
+    """Overwrite logits (R, V) with exp(logits - rowmax), the unnormalised
+    probabilities, and return the row max (R,). The hot paths (sampling,
+    scoring, the fused output layer) use this: no (R, V) temporary is
     allocated."""
-    m = logits.max(axis=1, keepdims=True)  # (N, 1)
+    m = logits.max(axis=1, keepdims=True)  # (R, 1)
     logits -= m
-    xp.exp(logits, out=logits)  # (N, V)
+    xp.exp(logits, out=logits)  # (R, V)
     return m[:, 0]
 
 
-def exp_normalise_inplace(logits, xp=np):
-    """As ``exp_shifted_inplace``, returning the row-wise log sum exp (N,)."""
+def logsumexp_inplace(logits, xp=np):
+    """Row-wise log sum exp (R,) of logits (R, V), which are overwritten with
+    exp(logits - rowmax) on the way (as ``exp_shifted_inplace``)."""
     m = exp_shifted_inplace(logits, xp)
     return m + xp.log(row_sums(logits, xp))
 
 
 def row_sums(a, xp=np):
-    """a (N, M) -> (N,): the sums as a matrix-vector product, which BLAS
+    """a (R, M) -> (R,): the sums as a matrix-vector product, which BLAS
     streams several times faster than ``a.sum(axis=1)``."""
     return a @ xp.ones(a.shape[1], dtype=a.dtype)
 
 
 def softmax_cross_entropy_forward(logits, targets, weights, xp=np):
-    """Weighted cross-entropy  loss = -sum_n w_n log softmax(logits_n)[y_n].
+    """Weighted cross-entropy  loss = -sum_r w_r log softmax(logits_r)[y_r].
 
-    One function serves both generator losses: the MLE loss has w_n = 1/(B*T);
-    the policy-gradient loss has w_n = Q_n (the rewards, summed, as the
-    original code). logits (N, V), targets (N,) int, weights (N,) -> scalar.
+    One function serves both generator losses: the MLE loss has w_r = 1/(B*T);
+    the policy-gradient loss has w_r = Q_r (the rewards, summed, as the
+    original code). logits (R, V), targets (R,) int, weights (R,) -> scalar.
     """
-    lse = logsumexp(logits, xp)  # (N,)
-    picked = logits[xp.arange(logits.shape[0]), targets]  # (N,)
+    lse = logsumexp(logits, xp)  # (R,)
+    picked = logits[xp.arange(logits.shape[0]), targets]  # (R,)
     loss = xp.sum(weights * (lse - picked))
     return loss, (logits, lse, targets, weights, xp)
 
 
 def softmax_cross_entropy_backward(dloss, cache):
-    """dlogits = w * (softmax(logits) - onehot(y)), without any one-hot array."""
+    """Backward pass of ``softmax_cross_entropy_forward``:
+    dlogits = w * (softmax(logits) - onehot(y)), without any one-hot array.
+
+    Inputs: dloss scalar upstream gradient of the loss; cache from
+    ``softmax_cross_entropy_forward``.
+    Returns: dlogits (R, V) (targets and weights are not differentiated).
+    """
     logits, lse, targets, weights, xp = cache
-    w = weights * dloss  # (N,)
-    dlogits = xp.exp(logits - lse[:, None])  # (N, V) softmax
+    w = weights * dloss  # (R,)
+    dlogits = xp.exp(logits - lse[:, None])  # (R, V) softmax
     dlogits *= w[:, None]
     dlogits[xp.arange(logits.shape[0]), targets] -= w
     return dlogits
 
 
 def append_ones(x, xp=np):
-    """x (N, D) -> [x 1] (N, D+1): with ``stack_bias``, [x 1] @ [W; b] = x W + b
+    """x (R, D) -> [x 1] (R, D+1): with ``stack_bias``, [x 1] @ [W; b] = x W + b
     in one matrix product, with no separate pass to add the bias."""
     return xp.concatenate([x, xp.ones((x.shape[0], 1), dtype=x.dtype)], axis=1)
 
@@ -117,22 +134,36 @@ def stack_bias(W, b, xp=np):
     return xp.concatenate([W, b[None]], axis=0)
 
 
-def softmax_output_loss_and_grads(h, W, b, targets, weights, xp=np, chunk=256):
-    """The fast path of the output layer plus its weighted cross-entropy:
-    the same numbers as affine_forward -> softmax_cross_entropy_forward ->
-    softmax_cross_entropy_backward -> affine_backward, computed chunk by
-    chunk of rows so that each chunk's (chunk, V) logits stay in cache
-    between the forward and the backward pass.
+def softmax_output_loss_and_grads_plain(h, W, b, targets, weights, xp=np):
+    """The output layer and its weighted cross-entropy, layer by layer:
+    affine_forward -> softmax_cross_entropy_forward ->
+    softmax_cross_entropy_backward -> affine_backward.
 
-    h (N, H), W (H, V), b (V,), targets (N,), weights (N,)
-    -> loss, dh (N, H), dW (H, V), db (V,)
+    h (R, H), W (H, V), b (V,), targets (R,), weights (R,)
+    -> loss, dh (R, H), dW (H, V), db (V,)
+    """
+    logits, cache_affine = affine_forward(h, W, b, xp)  # (R, V)
+    loss, cache_ce = softmax_cross_entropy_forward(logits, targets, weights, xp)
+    dlogits = softmax_cross_entropy_backward(1.0, cache_ce)  # (R, V)
+    dh, dW, db = affine_backward(dlogits, cache_affine)  # (R, H), (H, V), (V,)
+    return loss, dh, dW, db
+
+
+def softmax_output_loss_and_grads(h, W, b, targets, weights, xp=np, chunk=256):
+    """Fast twin of ``softmax_output_loss_and_grads_plain``: the layers
+    fused, computed chunk by chunk of rows (on threads) so that each chunk's
+    (chunk, V) logits stay in cache between the forward and the backward
+    pass, and overwritten in place instead of copied.
+
+    h (R, H), W (H, V), b (V,), targets (R,), weights (R,)
+    -> loss, dh (R, H), dW (H, V), db (V,)
 
     The bias rides in the matrix products as one more row of W read by a
     constant input 1: [h 1] @ [W; b] gives the logits, and [h 1]^T @ dlogits
     gives [dW; db], with no separate pass for either.
     """
-    N, H = h.shape
-    h1, Wb = append_ones(h, xp), stack_bias(W, b, xp)  # (N, H+1), (H+1, V)
+    R, H = h.shape
+    h1, Wb = append_ones(h, xp), stack_bias(W, b, xp)  # (R, H+1), (H+1, V)
     dh = xp.empty_like(h)
     shares = {}  # chunk start -> (loss, [dW; db]) of its rows
 
@@ -148,7 +179,7 @@ def softmax_output_loss_and_grads(h, W, b, targets, weights, xp=np, chunk=256):
         xp.matmul(z, W.T, out=dh[rows])
         shares[rows.start] = (loss, h1[rows].T @ z)
 
-    for_each_chunk(xp, N, chunk, one_chunk)
+    for_each_chunk(xp, R, chunk, one_chunk)
     loss, dWb = 0.0, xp.zeros_like(Wb)
     for start in sorted(shares):  # in chunk order: the sums do not depend on the threads
         loss += float(shares[start][0])
@@ -158,14 +189,32 @@ def softmax_output_loss_and_grads(h, W, b, targets, weights, xp=np, chunk=256):
 
 # ------------------------------------ 1-D convolution with max over time
 
-def conv_maxpool_forward(x, W, b, xp=np):
-    """relu(max_t conv(x, W) + b): one filter width of the discriminator.
+def conv_maxpool_forward_plain(x, W, b, xp=np):
+    """relu(max_s z_s + b): one filter width of the discriminator, the
+    convolution as a loop over the window positions s = 0..L-1:
 
-    x (B, T, E), W (K, E, F), b (F,) -> (B, F). The windows of K consecutive
-    embeddings are laid side by side (im2col), so that the convolution is one
-    matrix product. The bias is the same at every position and relu is
-    monotone, so both are applied after the max: max_t relu(z_t + b) =
-    relu(max_t z_t + b).
+        z_s = sum_k x[:, s + k] W[k]                        (B, F)
+
+    x (B, T, E), W (K, E, F), b (F,) -> (B, F). The bias is the same at every
+    position and relu is monotone, so both are applied after the max:
+    max_s relu(z_s + b) = relu(max_s z_s + b). The cache is that of
+    ``conv_maxpool_forward`` (the windows included), so that
+    ``conv_maxpool_backward`` serves both.
+    """
+    K, L = W.shape[0], x.shape[1] - W.shape[0] + 1
+    z = xp.stack([sum(x[:, s + k] @ W[k] for k in range(K)) for s in range(L)], axis=1)  # (B, L, F)
+    m = z.max(axis=1)  # (B, F) each filter's strongest response
+    out = xp.maximum(m + b, 0.0)  # (B, F)
+    windows = xp.stack([x[:, k:k + L] for k in range(K)], axis=2)  # (B, L, K, E) for backward
+    return out, (windows, W, z, m, out, xp)
+
+
+def conv_maxpool_forward(x, W, b, xp=np):
+    """Fast twin of ``conv_maxpool_forward_plain``: the windows side by side
+    (im2col) so the convolution is one matrix product.
+
+    x (B, T, E), W (K, E, F), b (F,) -> (B, F). The bias and relu come after
+    the max, as in the plain version.
     """
     B, T, E = x.shape
     K, _, F = W.shape
@@ -178,6 +227,12 @@ def conv_maxpool_forward(x, W, b, xp=np):
 
 
 def conv_maxpool_backward(dout, cache):
+    """Backward pass of ``conv_maxpool_forward`` and of
+    ``conv_maxpool_forward_plain`` (they leave the same cache).
+
+    Inputs: dout (B, F) upstream gradient; cache from either forward.
+    Returns: dx (B, T, E), dW (K, E, F), db (F,), in the order of the forward's arguments.
+    """
     windows, W, z, m, out, xp = cache
     B, L, K, E = windows.shape
     F = W.shape[2]
@@ -212,6 +267,11 @@ def highway_forward(x, W, b, xp=np):
 
 
 def highway_backward(dout, cache):
+    """Backward pass of ``highway_forward``.
+
+    Inputs: dout (B, D) upstream gradient; cache from ``highway_forward``.
+    Returns: dx (B, D), dW (D, 2D), db (2D,), in the order of the forward's arguments.
+    """
     x, W, h, t, xp = cache
     da_h = dout * t * (h > 0)  # (B, D)
     da_t = dout * (h - x) * t * (1.0 - t)  # (B, D)
@@ -238,4 +298,9 @@ def dropout_forward(x, mask):
 
 
 def dropout_backward(dout, mask):
+    """Backward pass of ``dropout_forward``.
+
+    Inputs: dout upstream gradient, shaped as x; mask, the cache from ``dropout_forward``.
+    Returns: dx, shaped as x.
+    """
     return dout * mask

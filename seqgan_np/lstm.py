@@ -11,6 +11,8 @@ that one matrix product gives all four pre-activations:
     c' = f * c + i * g
     h' = o * tanh(c')
 """
+from types import SimpleNamespace
+
 import numpy as np
 
 from .layers import sigmoid
@@ -32,10 +34,80 @@ def lstm_cell(a, c, xp=np):
     return h_new, c_new, xp.concatenate([ifo, g], axis=1), tanh_c
 
 
-def lstm_forward(x, h0, c0, W, U, b, xp=np):
-    """Run the cell over a whole sequence. x (B, T, E) -> hs (B, T, H).
+def lstm_cell_backward(dh, dc, c, acts, tanh_c, xp=np):
+    """Backward pass of ``lstm_cell``.
 
-    x W + b is one product for all steps; only h U is done step by step.
+    Inputs: dh, dc (B, H) upstream gradients of h' and c'; c (B, H) the cell
+    state the step read; acts (B, 4H) and tanh_c (B, H) from ``lstm_cell``.
+    Returns: da (B, 4H), dc_prev (B, H), in the order of the cell's arguments.
+    """
+    H = c.shape[1]
+    i, f, o, g = (acts[:, k * H:(k + 1) * H] for k in range(4))
+    dc = dc + dh * o * (1.0 - tanh_c ** 2)  # backprop into c' through h' = o tanh(c')
+    da = xp.concatenate([dc * g * i * (1.0 - i),  # input gate
+                         dc * c * f * (1.0 - f),  # forget gate
+                         dh * tanh_c * o * (1.0 - o),  # output gate
+                         dc * i * (1.0 - g ** 2)], axis=1)  # (B, 4H) candidate
+    return da, dc * f  # backprop into c
+
+
+def lstm_step_forward(x, h, c, W, U, b, xp=np):
+    """One step of the cell: x (B, E), h, c (B, H) -> h_new, c_new (B, H), cache."""
+    h_new, c_new, acts, tanh_c = lstm_cell(x @ W + h @ U + b, c, xp)  # (B, H), (B, H)
+    cache = SimpleNamespace(x=x, h=h, c=c, W=W, U=U, acts=acts, tanh_c=tanh_c, xp=xp)
+    return h_new, c_new, cache
+
+
+def lstm_step_backward(dh, dc, cache):
+    """Backward pass of ``lstm_step_forward``.
+
+    Inputs: dh, dc (B, H) upstream gradients of h_new and c_new; cache from
+    ``lstm_step_forward``.
+    Returns: dx (B, E), dh_prev, dc_prev (B, H), dW (E, 4H), dU (H, 4H),
+    db (4H,), in the order of the forward's arguments.
+    """
+    da, dc_prev = lstm_cell_backward(dh, dc, cache.c, cache.acts, cache.tanh_c, cache.xp)  # (B, 4H)
+    return (da @ cache.W.T, da @ cache.U.T, dc_prev,
+            cache.x.T @ da, cache.h.T @ da, da.sum(axis=0))
+
+
+def lstm_forward_plain(x, h0, c0, W, U, b, xp=np):
+    """Run the cell over a whole sequence, one ``lstm_step_forward`` per step.
+
+    x (B, T, E), h0, c0 (B, H) -> hs (B, T, H) and the list of step caches.
+    """
+    h, c, hs, cache = h0, c0, [], []
+    for t in range(x.shape[1]):
+        h, c, cache_t = lstm_step_forward(x[:, t], h, c, W, U, b, xp)
+        hs.append(h)
+        cache.append(cache_t)
+    return xp.stack(hs, axis=1), cache  # (B, T, H)
+
+
+def lstm_backward_plain(dhs, cache):
+    """Backward pass of ``lstm_forward_plain``: BPTT, one
+    ``lstm_step_backward`` per step from the last to the first.
+
+    Inputs: dhs (B, T, H) upstream gradient of hs; cache from
+    ``lstm_forward_plain``.
+    Returns: dx (B, T, E), dh0, dc0 (B, H), dW (E, 4H), dU (H, 4H), db (4H,),
+    in the order of the forward's arguments.
+    """
+    dh = dc = cache[0].xp.zeros_like(dhs[:, 0])  # (B, H) nothing flows in from after the end
+    dxs, dW, dU, db = [], 0.0, 0.0, 0.0
+    for t in reversed(range(dhs.shape[1])):
+        # h_t feeds the output at t and step t+1: their gradients add.
+        dx, dh, dc, dW_t, dU_t, db_t = lstm_step_backward(dhs[:, t] + dh, dc, cache[t])
+        dxs.append(dx)
+        dW, dU, db = dW + dW_t, dU + dU_t, db + db_t  # every step uses the same weights
+    return cache[0].xp.stack(dxs[::-1], axis=1), dh, dc, dW, dU, db  # dx (B, T, E)
+
+
+def lstm_forward(x, h0, c0, W, U, b, xp=np):
+    """Fast twin of ``lstm_forward_plain``: x W + b is one product for all
+    steps, hoisted out of the loop; only h U is done step by step.
+
+    x (B, T, E), h0, c0 (B, H) -> hs (B, T, H) and the cache.
     """
     B, T, _ = x.shape
     xW = x @ W + b  # (B, T, 4H)
@@ -51,23 +123,23 @@ def lstm_forward(x, h0, c0, W, U, b, xp=np):
 
 
 def lstm_backward(dhs, cache):
-    """BPTT. dhs (B, T, H) -> dx (B, T, E), dh0, dc0 (B, H), dW, dU, db."""
+    """Fast twin of ``lstm_backward_plain``: dx, dW, dU and db are each one
+    matrix product (or sum) over all steps after the loop; only the
+    recurrence through h and c is done step by step.
+
+    Inputs: dhs (B, T, H) upstream gradient of hs; cache from ``lstm_forward``.
+    Returns: dx (B, T, E), dh0, dc0 (B, H), dW (E, 4H), dU (H, 4H), db (4H,),
+    in the order of the forward's arguments.
+    """
     x, W, U, hs, cs, acts, tanh_cs, xp = cache
     B, T, H = dhs.shape
     da = xp.empty((B, T, 4 * H), dtype=dhs.dtype)  # pre-activation grads
     dh_next = xp.zeros((B, H), dtype=dhs.dtype)
     dc_next = xp.zeros((B, H), dtype=dhs.dtype)
     for t in reversed(range(T)):
-        i, f, o, g = (acts[:, t, k * H:(k + 1) * H] for k in range(4))
-        tanh_c = tanh_cs[:, t]
         dh = dhs[:, t] + dh_next  # from the output at t and from step t+1
-        dc = dc_next + dh * o * (1.0 - tanh_c ** 2)  # backprop into c_t
-        da[:, t, 0 * H:1 * H] = dc * g * i * (1.0 - i)  # input gate
-        da[:, t, 1 * H:2 * H] = dc * cs[:, t] * f * (1.0 - f)  # forget gate, c_{t-1}
-        da[:, t, 2 * H:3 * H] = dh * tanh_c * o * (1.0 - o)  # output gate
-        da[:, t, 3 * H:4 * H] = dc * i * (1.0 - g ** 2)  # candidate
+        da[:, t], dc_next = lstm_cell_backward(dh, dc_next, cs[:, t], acts[:, t], tanh_cs[:, t], xp)
         dh_next = da[:, t] @ U.T  # backprop into h_{t-1}
-        dc_next = dc * f  # backprop into c_{t-1}
     da2 = da.reshape(B * T, 4 * H)
     dW = x.reshape(B * T, -1).T @ da2  # (E, 4H)
     dU = hs[:, :-1].reshape(B * T, H).T @ da2  # (H, 4H) h_{t-1} for every t
