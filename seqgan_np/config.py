@@ -12,9 +12,13 @@ Presets:
 from dataclasses import asdict, dataclass, fields, replace
 
 from .backend import BACKENDS
-from .discriminator import DiscriminatorConfig
+from .discriminator import DiscriminatorConfig, DiscriminatorConfigError
 
 _D = DiscriminatorConfig()  # the original discriminator's settings
+# D_phi's settings: the experiment's name -> DiscriminatorConfig's (which checks them)
+D_SETTINGS = {"vocab_size": "vocab_size", "seq_len": "seq_len", "d_emb_dim": "emb_dim",
+              "filter_sizes": "filter_sizes", "num_filters": "num_filters",
+              "d_dropout_keep": "dropout_keep", "d_l2": "l2_reg"}
 
 
 class ConfigError(ValueError):
@@ -62,6 +66,10 @@ class ExperimentConfig:
     n_eval_disc: int = 2000  # real and fake sequences for D's accuracy and loss
     checkpoint_every: int = 5  # epochs (or D rounds) between checkpoints
     n_final_samples: int = 100  # sequences written out at the end
+
+    def discriminator(self):
+        """D_phi's settings as a DiscriminatorConfig (which checks them)."""
+        return DiscriminatorConfig(**{d: getattr(self, e) for e, d in D_SETTINGS.items()})
 
 
 PRESETS = {
@@ -114,6 +122,8 @@ def check_config(cfg):
         raise ConfigError(f"setting {name}={getattr(cfg, name)!r}: {why}")
 
     for f in fields(cfg):
+        if f.name in D_SETTINGS:
+            continue  # checked below, by DiscriminatorConfig
         value = getattr(cfg, f.name)
         if isinstance(value, int) and f.name != "seed" and value < 1:
             bad(f.name, "must be a positive integer")
@@ -125,12 +135,10 @@ def check_config(cfg):
         bad("backend", f"choose one of {', '.join(BACKENDS)}")
     if not 0.0 <= cfg.rollout_update_rate <= 1.0:
         bad("rollout_update_rate", "must be in [0, 1]")
-    if not cfg.d_dropout_keep <= 1.0:
-        bad("d_dropout_keep", "must be in (0, 1]")
-    if len(cfg.filter_sizes) != len(cfg.num_filters) or not cfg.filter_sizes:
-        bad("num_filters", f"needs one count per filter width ({len(cfg.filter_sizes)})")
-    if max(cfg.filter_sizes) > cfg.seq_len or min(cfg.filter_sizes + cfg.num_filters) < 1:
-        bad("filter_sizes", f"widths must be in [1, seq_len={cfg.seq_len}] with positive counts")
+    try:
+        cfg.discriminator()
+    except DiscriminatorConfigError as e:
+        bad(next(name for name, d in D_SETTINGS.items() if d == e.name), e.why)
     if cfg.n_eval_disc > min(cfg.n_eval, cfg.n_test):
         bad("n_eval_disc", f"must not exceed n_eval and n_test ({min(cfg.n_eval, cfg.n_test)})")
     return cfg

@@ -1,19 +1,23 @@
 """D_phi: the CNN text classifier of the original SeqGAN code.
 
 Shape legend: B batch, T length, V vocab, E embedding, K filter width,
-F filters of one width, D = sum of F over widths (1720 in the paper), C = 2.
+L = T - K + 1 window positions, F filters of one width, D = sum of F over
+widths (1720 in the paper), C = 2 classes, R rows of a flat batch (r of them
+in one chunk).
 
-    x   = embedding[tokens]                              (B, T, E)
-    p_K = relu(max_t conv_K(x) + b_K)  for every width K (B, F_K)
-    f   = highway([p_1, ..., p_20])                      (B, D)
-    f   = dropout(f, keep 0.75) in training              (B, D)
-    logits = f W_out + b_out                             (B, 2)
-    loss = mean cross-entropy + l2 * (|W_out|^2 + |b_out|^2) / 2
+    x        = embedding[tokens]                                (B, T, E)
+    pooled_K = relu(max_s conv_K(x)_s + b_K)  for every width K (B, F)
+    f        = highway([pooled_1, ..., pooled_20])              (B, D)
+    f        = dropout(f, keep 0.75) in training                (B, D)
+    logits   = f W_out + b_out                                  (B, C)
+    loss     = mean cross-entropy + l2 * (|W_out|^2 + |b_out|^2) / 2
 
-Class 1 is "real": the reward of a sequence is D's softmax probability of
-class 1, as in the original.
+Class REAL = 1 is "real": the reward of a sequence is D's softmax
+probability of class REAL, as in the original.
 """
 from dataclasses import dataclass
+from numbers import Integral
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -28,8 +32,22 @@ from .layers import (affine_backward, affine_forward, conv_maxpool_backward,
 REAL, FAKE = 1, 0
 
 
+class DiscriminatorConfigError(ValueError):
+    """A bad setting of DiscriminatorConfig: ``name`` is the field, ``why``
+    the rule its value breaks (so that a caller can name its own setting)."""
+
+    def __init__(self, name, value, why):
+        super().__init__(f"discriminator: {name}={value!r}: {why}")
+        self.name, self.why = name, why
+
+
+def _positive_int(value):
+    return isinstance(value, Integral) and value >= 1
+
+
 @dataclass(frozen=True)
 class DiscriminatorConfig:
+    """D's settings, the original's by default; the one place they are checked."""
     vocab_size: int = 5000
     seq_len: int = 20
     emb_dim: int = 64
@@ -39,17 +57,32 @@ class DiscriminatorConfig:
     l2_reg: float = 0.2
 
     def __post_init__(self):
-        if len(self.filter_sizes) != len(self.num_filters):
-            raise ValueError("discriminator: filter_sizes and num_filters differ in length")
-        if max(self.filter_sizes) > self.seq_len:
-            raise ValueError(f"discriminator: filter width {max(self.filter_sizes)} "
-                             f"exceeds the sequence length {self.seq_len}")
+        def bad(name, why):
+            raise DiscriminatorConfigError(name, getattr(self, name), why)
+
+        for name in ("vocab_size", "seq_len", "emb_dim"):
+            if not _positive_int(getattr(self, name)):
+                bad(name, "must be a positive integer")
+        if not self.filter_sizes:
+            bad("filter_sizes", "needs at least one filter width")
+        for K in self.filter_sizes:
+            if not (_positive_int(K) and K <= self.seq_len):
+                bad("filter_sizes",
+                    f"filter width {K} is not an integer in [1, seq_len={self.seq_len}]")
+        if len(set(self.filter_sizes)) != len(self.filter_sizes):
+            bad("filter_sizes", "each width may appear once (its parameters are named by it)")
+        if len(self.num_filters) != len(self.filter_sizes):
+            bad("num_filters", f"needs one count per filter width ({len(self.filter_sizes)})")
+        if not all(_positive_int(F) for F in self.num_filters):
+            bad("num_filters", "counts must be positive integers")
         if not 0.0 < self.dropout_keep <= 1.0:
-            raise ValueError(f"discriminator: dropout_keep must be in (0, 1], got {self.dropout_keep}")
+            bad("dropout_keep", "must be in (0, 1]")
+        if not self.l2_reg >= 0.0:
+            bad("l2_reg", "must be non-negative")
 
     @property
     def features(self):
-        return sum(self.num_filters)
+        return sum(self.num_filters)  # D
 
 
 def disc_param_shapes(cfg):
@@ -65,12 +98,12 @@ def disc_param_shapes(cfg):
 
 def _truncated_normal(rng, shape, std):
     """N(0, std^2) redrawn beyond two standard deviations, as TensorFlow's."""
-    x = rng.standard_normal(shape)
-    bad = np.abs(x) > 2.0
+    values = rng.standard_normal(shape)
+    bad = np.abs(values) > 2.0
     while bad.any():
-        x[bad] = rng.standard_normal(int(bad.sum()))
-        bad = np.abs(x) > 2.0
-    return std * x
+        values[bad] = rng.standard_normal(int(bad.sum()))
+        bad = np.abs(values) > 2.0
+    return std * values
 
 
 def init_disc_params(cfg, rng, xp=np, dtype=np.float32):
@@ -78,67 +111,88 @@ def init_disc_params(cfg, rng, xp=np, dtype=np.float32):
     output layer truncated N(0, 0.1^2) with bias 0.1; highway Glorot-uniform
     with bias 0 (TensorFlow's defaults there)."""
     D = cfg.features
-    p = {"embedding": rng.uniform(-1.0, 1.0, (cfg.vocab_size, cfg.emb_dim))}
+    params = {"embedding": rng.uniform(-1.0, 1.0, (cfg.vocab_size, cfg.emb_dim))}
     for K, F in zip(cfg.filter_sizes, cfg.num_filters):
-        p[f"conv_W_{K}"] = _truncated_normal(rng, (K, cfg.emb_dim, F), 0.1)
-        p[f"conv_b_{K}"] = np.full(F, 0.1)
+        params[f"conv_W_{K}"] = _truncated_normal(rng, (K, cfg.emb_dim, F), 0.1)
+        params[f"conv_b_{K}"] = np.full(F, 0.1)
     limit = np.sqrt(6.0 / (D + D))
-    p["highway_W"] = rng.uniform(-limit, limit, (D, 2 * D))
-    p["highway_b"] = np.zeros(2 * D)
-    p["W_out"] = _truncated_normal(rng, (D, 2), 0.1)
-    p["b_out"] = np.full(2, 0.1)
-    return {k: xp.asarray(v.astype(dtype)) for k, v in p.items()}
+    params["highway_W"] = rng.uniform(-limit, limit, (D, 2 * D))
+    params["highway_b"] = np.zeros(2 * D)
+    params["W_out"] = _truncated_normal(rng, (D, 2), 0.1)
+    params["b_out"] = np.full(2, 0.1)
+    return {k: xp.asarray(v.astype(dtype)) for k, v in params.items()}
 
 
 def disc_forward(params, tokens, filter_sizes, mask=None, xp=np):
-    """logits (B, 2) of tokens (B, T); ``mask`` is a dropout mask (B, D), or
-    None for evaluation."""
-    x, c_emb = embedding_forward(tokens, params["embedding"], xp)  # (B, T, E)
-    pooled, c_convs = [], []
+    """logits (B, C) of tokens (B, T); ``mask`` is a dropout mask (B, D), or
+    None for evaluation. The cache names its parts: ``embedding``, ``convs``
+    and ``num_filters`` (both by width K), ``head``."""
+    x, cache_embedding = embedding_forward(tokens, params["embedding"], xp)  # (B, T, E)
+    pooled, cache_convs, num_filters = [], {}, {}
     for K in filter_sizes:
-        p, c = conv_maxpool_forward(x, params[f"conv_W_{K}"], params[f"conv_b_{K}"], xp)  # (B, F_K)
-        pooled.append(p), c_convs.append(c)
-    logits, c_head = disc_head_forward(params, pooled, mask, xp)  # (B, 2)
-    return logits, (c_emb, c_convs) + c_head
+        pooled_K, cache_convs[K] = conv_maxpool_forward(
+            x, params[f"conv_W_{K}"], params[f"conv_b_{K}"], xp)  # (B, F)
+        pooled.append(pooled_K)
+        num_filters[K] = pooled_K.shape[1]  # F: this width's columns of the features
+    logits, cache_head = disc_head_forward(params, pooled, mask, xp)  # (B, C)
+    return logits, SimpleNamespace(embedding=cache_embedding, convs=cache_convs,
+                                   num_filters=num_filters, head=cache_head)
 
 
 def disc_head_forward(params, pooled, mask=None, xp=np):
-    """From the pooled features of every width [(B, F_K)] to the logits (B, 2)."""
-    f, c_hw = highway_forward(xp.concatenate(pooled, axis=1),
-                              params["highway_W"], params["highway_b"], xp)  # (B, D)
+    """From the pooled features of every width [(B, F)] to the logits (B, C).
+    The cache names its parts: ``highway``, ``mask`` (None: no dropout), ``out``."""
+    f, cache_highway = highway_forward(xp.concatenate(pooled, axis=1),
+                                       params["highway_W"], params["highway_b"], xp)  # (B, D)
     if mask is not None:
-        f, mask = dropout_forward(f, mask)
-    logits, c_out = affine_forward(f, params["W_out"], params["b_out"], xp)  # (B, 2)
-    return logits, (c_hw, mask, c_out)
+        f, mask = dropout_forward(f, mask)  # (B, D)
+    logits, cache_out = affine_forward(f, params["W_out"], params["b_out"], xp)  # (B, C)
+    return logits, SimpleNamespace(highway=cache_highway, mask=mask, out=cache_out)
 
 
 def disc_loss_forward(params, tokens, labels, filter_sizes, l2_reg, mask=None, xp=np):
-    """Mean cross-entropy of labels (B,) (1 = real) + l2 * (|W_out|^2 + |b_out|^2) / 2."""
-    logits, c_fwd = disc_forward(params, tokens, filter_sizes, mask, xp)
+    """Mean cross-entropy of labels (B,) (REAL or FAKE) + l2 * (|W_out|^2 + |b_out|^2) / 2.
+    The cache holds ``disc_forward``'s parts and ``ce``, ``l2_reg``,
+    ``W_out``, ``b_out``."""
+    logits, cache_disc = disc_forward(params, tokens, filter_sizes, mask, xp)  # (B, C)
     B = tokens.shape[0]
-    ce, c_ce = softmax_cross_entropy_forward(
+    ce, cache_ce = softmax_cross_entropy_forward(
         logits, labels, xp.full(B, 1.0 / B, dtype=logits.dtype), xp)
     l2 = 0.5 * l2_reg * (xp.sum(params["W_out"] ** 2) + xp.sum(params["b_out"] ** 2))
-    return ce + l2, (c_fwd, c_ce, l2_reg, params["W_out"], params["b_out"], filter_sizes)
+    return ce + l2, SimpleNamespace(**vars(cache_disc), ce=cache_ce, l2_reg=l2_reg,
+                                    W_out=params["W_out"], b_out=params["b_out"])
 
 
 def disc_loss_backward(cache):
-    (c_emb, c_convs, c_hw, mask, c_out), c_ce, l2_reg, W_out, b_out, filter_sizes = cache
-    grads = {}
-    df, dW_out, db_out = affine_backward(softmax_cross_entropy_backward(1.0, c_ce), c_out)
-    grads["W_out"] = dW_out + l2_reg * W_out
-    grads["b_out"] = db_out + l2_reg * b_out
-    if mask is not None:
-        df = dropout_backward(df, mask)
-    dpooled, grads["highway_W"], grads["highway_b"] = highway_backward(df, c_hw)  # (B, D)
+    """Backward pass of ``disc_loss_forward``.
+
+    Inputs: cache from ``disc_loss_forward`` (the loss is a scalar: its
+    upstream gradient is 1).
+    Returns: grads, a dict with the gradient of the loss for every key of
+    ``params``: embedding (V, E), conv_W_K (K, E, F), conv_b_K (F,),
+    highway_W (D, 2D), highway_b (2D,), W_out (D, C), b_out (C,).
+    """
+    head, grads = cache.head, {}
+    dlogits = softmax_cross_entropy_backward(1.0, cache.ce)  # (B, C)
+    df, dW_out, db_out = affine_backward(dlogits, head.out)  # (B, D)
+    grads["W_out"] = dW_out + cache.l2_reg * cache.W_out
+    grads["b_out"] = db_out + cache.l2_reg * cache.b_out
+    if head.mask is not None:
+        df = dropout_backward(df, head.mask)  # (B, D)
+    dpooled, grads["highway_W"], grads["highway_b"] = highway_backward(df, head.highway)  # (B, D)
     dx, start = 0.0, 0
-    for K, c in zip(filter_sizes, c_convs):
-        F = c[1].shape[2]
-        dxK, grads[f"conv_W_{K}"], grads[f"conv_b_{K}"] = conv_maxpool_backward(
-            dpooled[:, start:start + F], c)
-        dx, start = dx + dxK, start + F  # every width reads the same embeddings
-    grads["embedding"] = embedding_backward(dx, c_emb)
+    for K, cache_K in cache.convs.items():
+        F = cache.num_filters[K]
+        dx_K, grads[f"conv_W_{K}"], grads[f"conv_b_{K}"] = conv_maxpool_backward(
+            dpooled[:, start:start + F], cache_K)  # (B, T, E)
+        dx, start = dx + dx_K, start + F  # every width reads the same embeddings
+    grads["embedding"] = embedding_backward(dx, cache.embedding)
     return grads
+
+
+def softmax(logits, xp=np):
+    """Row-wise softmax of logits (R, C)."""
+    return xp.exp(logits - logsumexp(logits, xp)[:, None])
 
 
 class Discriminator:
@@ -157,90 +211,117 @@ class Discriminator:
         check_tokens(tokens, self.cfg.vocab_size, self.cfg.seq_len)
         return self.xp.asarray(tokens)
 
-    def loss_and_grads(self, x, labels, rng=None, mask=None):
-        """Training loss and gradients on x (B, T) with labels (B,) in {0, 1}.
-        Dropout uses a fresh mask from the host ``rng``, or the given ``mask``."""
+    def loss_and_grads(self, tokens, labels, rng=None, mask=None):
+        """Training loss and gradients on tokens (B, T) with labels (B,) in
+        {FAKE, REAL}. Dropout uses a fresh mask from the host ``rng``, or the
+        given ``mask`` (B, D)."""
         xp, cfg = self.xp, self.cfg
-        x = self.checked(x)
+        tokens = self.checked(tokens)
         labels = xp.asarray(labels)
-        if labels.shape != (x.shape[0],) or not np.issubdtype(labels.dtype, np.integer) \
+        B = tokens.shape[0]
+        if labels.shape != (B,) or not np.issubdtype(labels.dtype, np.integer) \
                 or bool(((labels != REAL) & (labels != FAKE)).any()):
-            raise ValueError(f"labels: expected ({x.shape[0]},) integers in {{0, 1}}, "
+            raise ValueError(f"labels: expected ({B},) integers in {{0, 1}}, "
                              f"got shape {tuple(labels.shape)}, dtype {labels.dtype}")
         if mask is None and cfg.dropout_keep < 1.0:
             if rng is None:
                 raise ValueError("discriminator: training with dropout needs an rng or a mask")
-            mask = dropout_mask((x.shape[0], cfg.features), cfg.dropout_keep, rng, xp,
-                                self.params["W_out"].dtype)
-        loss, cache = disc_loss_forward(self.params, x, labels, cfg.filter_sizes,
+            mask = dropout_mask((B, cfg.features), cfg.dropout_keep, rng, xp,
+                                self.params["W_out"].dtype)  # (B, D)
+        loss, cache = disc_loss_forward(self.params, tokens, labels, cfg.filter_sizes,
                                         cfg.l2_reg, mask, xp)
         return float(loss), disc_loss_backward(cache)
 
-    def predict_proba(self, x):
-        """Softmax probabilities (n, 2) without dropout; column 1 is D(real)."""
+    def predict_proba_plain(self, tokens):
+        """Softmax probabilities (R, C) of tokens (R, T) without dropout, all
+        rows in one forward; column REAL is D(real)."""
+        logits, _ = disc_forward(self.params, self.checked(tokens), self.cfg.filter_sizes,
+                                 None, self.xp)  # (R, C)
+        return softmax(logits, self.xp)
+
+    def predict_proba(self, tokens):
+        """Fast twin of ``predict_proba_plain``: rows in chunks on threads
+        (``for_each_chunk``), which also bounds the memory of the windows."""
         xp = self.xp
-        x = self.checked(x)
-        out = xp.empty((x.shape[0], 2), dtype=self.params["W_out"].dtype)
+        tokens = self.checked(tokens)
+        out = xp.empty((tokens.shape[0], 2), dtype=self.params["W_out"].dtype)  # (R, C)
 
         def chunk(rows):
-            logits, _ = disc_forward(self.params, x[rows], self.cfg.filter_sizes, None, xp)  # (r, 2)
+            logits, _ = disc_forward(self.params, tokens[rows], self.cfg.filter_sizes,
+                                     None, xp)  # (r, C)
             out[rows] = softmax(logits, xp)
 
-        for_each_chunk(xp, x.shape[0], self.chunk_rows, chunk)
+        for_each_chunk(xp, tokens.shape[0], self.chunk_rows, chunk)
         return out
 
-    def predict_real_of_completions(self, tokens, completions, source, prefix_len):
+    def predict_real_of_completions_plain(self, tokens, completions, source, prefix_len):
         """D(real) (R,) of completions (R, T) where row r keeps the first
-        ``prefix_len[r]`` tokens of tokens[source[r]] (tokens (B, T)): the
-        numbers of ``predict_proba(completions)[:, REAL]``, with less work,
+        ``prefix_len[r]`` tokens of tokens[source[r]] (tokens (B, T)): simply
+        the forward of every completion. ``source`` and ``prefix_len`` are
+        (R,) host int arrays (``check_completions``)."""
+        tokens, completions = self.checked(tokens), self.checked(completions)
+        check_completions(tokens, completions, source, prefix_len, self.xp)
+        return self.predict_proba_plain(completions)[:, REAL]  # (R,)
+
+    def predict_real_of_completions(self, tokens, completions, source, prefix_len):
+        """Fast twin of ``predict_real_of_completions_plain``: less work,
         because D is fixed meanwhile (the rollout):
         - each convolution sums rows of per-token tables (``conv_tables``);
         - windows inside a row's prefix are those of its source sequence, so
-          their max is taken once per source; a row computes only the
-          windows that reach past its prefix.
-        ``source`` and ``prefix_len`` are (R,) host int arrays; rows sorted by
-        prefix length share the most work within a chunk."""
+          their running max is taken once per source; a chunk computes only
+          the windows that reach past its shortest prefix (the first window
+          computed is per chunk, not per row);
+        - rows in chunks on threads.
+        Rows sorted by prefix length share the most work within a chunk."""
         xp, cfg, params = self.xp, self.cfg, self.params
         tokens, completions = self.checked(tokens), self.checked(completions)
-        source, prefix_len = np.asarray(source), np.asarray(prefix_len)
-        R, (B, T) = completions.shape[0], tokens.shape
-
-        def in_range(a, stop):  # (R,) integers in [0, stop)
-            return a.shape == (R,) and np.issubdtype(a.dtype, np.integer) \
-                and (R == 0 or (a.min() >= 0 and a.max() < stop))
-
-        if not (in_range(source, B) and in_range(prefix_len, T + 1)):
-            raise ValueError(f"completions: source and prefix_len must be ({R},) integers in [0, {B}) "
-                             f"and [0, {T}]")
-        source_xp, in_prefix = xp.asarray(source), xp.asarray(np.arange(T) < prefix_len[:, None])
-        if bool((completions != tokens[source_xp])[in_prefix].any()):
-            raise ValueError("completions: a row differs from its source sequence inside its prefix")
-        tables = conv_tables(params, cfg.filter_sizes, xp)
-        # best[K][b, s]: max response of source b's windows 0..s, (B, L_K, F_K)
-        best = {K: running_max(window_responses(tables[K], tokens, 0), xp) for K in cfg.filter_sizes}
-        out = xp.empty(R, dtype=params["W_out"].dtype)
+        source, prefix_len = check_completions(tokens, completions, source, prefix_len, xp)
+        source_xp, T = xp.asarray(source), tokens.shape[1]
+        tables = conv_tables(params, cfg.filter_sizes, xp)  # {K: (K, V, F)}
+        # best[K][b, s]: max response of source b's windows 0..s
+        best = {K: running_max(window_responses(tables[K], tokens), xp)
+                for K in cfg.filter_sizes}  # {K: (B, L, F)}
+        out = xp.empty(len(source), dtype=params["W_out"].dtype)  # (R,)
 
         def chunk(rows):
+            # a full-length prefix still computes the last window
+            shortest = min(int(prefix_len[rows].min()), T - 1)
             pooled = []
             for K in cfg.filter_sizes:
-                first = max(0, int(prefix_len[rows].min()) - K + 1)  # windows before lie in every prefix
+                first = max(0, shortest - K + 1)  # windows before lie in every row's prefix
                 m = window_responses(tables[K], completions[rows], first).max(axis=1)  # (r, F)
                 if first > 0:
-                    m = xp.maximum(m, best[K][source_xp[rows], first - 1])
+                    m = xp.maximum(m, best[K][source_xp[rows], first - 1])  # (r, F)
                 pooled.append(xp.maximum(m + params[f"conv_b_{K}"], 0.0))  # as conv_maxpool_forward
-            logits, _ = disc_head_forward(params, pooled, None, xp)  # (r, 2)
+            logits, _ = disc_head_forward(params, pooled, None, xp)  # (r, C)
             out[rows] = softmax(logits, xp)[:, REAL]
 
-        for_each_chunk(xp, R, self.chunk_rows, chunk)
+        for_each_chunk(xp, len(source), self.chunk_rows, chunk)
         return out
 
 
-def softmax(logits, xp=np):
-    """Row-wise softmax of logits (n, C)."""
-    return xp.exp(logits - logsumexp(logits, xp)[:, None])
+# ----------------------------------------- D fixed: scoring completions
 
+def check_completions(tokens, completions, source, prefix_len, xp=np):
+    """Check that completions (R, T) keep their prefixes: ``source`` and
+    ``prefix_len`` (R,) integers in [0, B) and [0, T], and row r equal to
+    tokens[source[r]] (tokens (B, T)) in its first prefix_len[r] tokens.
+    Returns source and prefix_len as host arrays."""
+    source, prefix_len = np.asarray(source), np.asarray(prefix_len)
+    R, (B, T) = completions.shape[0], tokens.shape
 
-# ----------------------------------------- D fixed: scoring by table lookup
+    def in_range(a, stop):  # (R,) integers in [0, stop)
+        return a.shape == (R,) and np.issubdtype(a.dtype, np.integer) \
+            and (R == 0 or (a.min() >= 0 and a.max() < stop))
+
+    if not (in_range(source, B) and in_range(prefix_len, T + 1)):
+        raise ValueError(f"completions: source and prefix_len must be ({R},) integers "
+                         f"in [0, {B}) and [0, {T}]")
+    in_prefix = xp.asarray(np.arange(T) < prefix_len[:, None])  # (R, T)
+    if bool((completions != tokens[xp.asarray(source)])[in_prefix].any()):
+        raise ValueError("completions: a row differs from its source sequence inside its prefix")
+    return source, prefix_len
+
 
 def conv_tables(params, filter_sizes, xp=np):
     """Per-token tables of every filter bank: tables[K][k] = embedding @ W_K[k],
@@ -250,19 +331,33 @@ def conv_tables(params, filter_sizes, xp=np):
     return {K: params["embedding"] @ params[f"conv_W_{K}"] for K in filter_sizes}  # (V,E)@(K,E,F)
 
 
+def window_responses_plain(embedding, W, tokens, xp=np):
+    """Responses of a width-K convolution over the embedded tokens, as a
+    loop over the window positions s = 0..L-1:
+
+        z_s = sum_k embedding[tokens[:, s + k]] @ W[k]          (R, F)
+
+    embedding (V, E), W (K, E, F), tokens (R, T) -> (R, L, F)."""
+    K, L = W.shape[0], tokens.shape[1] - W.shape[0] + 1
+    return xp.stack([sum(embedding[tokens[:, s + k]] @ W[k] for k in range(K))
+                     for s in range(L)], axis=1)  # (R, L, F)
+
+
 def window_responses(table, tokens, first=0):
-    """conv_K responses of the windows starting at first..L-1, from the
-    tables: table (K, V, F), tokens (n, T) -> (n, L - first, F)."""
+    """Fast twin of ``window_responses_plain``: embedding[y] @ W[k] =
+    tables[k][y] (the one-hot identity), so each window is a sum of table
+    rows with no multiplication; only the windows first..L-1 are computed.
+    table (K, V, F) (``conv_tables``), tokens (R, T) -> (R, L - first, F)."""
     K = table.shape[0]
     L = tokens.shape[1] - K + 1
-    z = table[0][tokens[:, first:L]]
+    z = table[0][tokens[:, first:L]]  # (R, L - first, F)
     for k in range(1, K):
         z += table[k][tokens[:, first + k:L + k]]
     return z
 
 
 def running_max(z, xp=np):
-    """Running max along axis 1: out[:, s] = max(z[:, :s + 1]). z (n, L, F)."""
+    """Running max along axis 1: out[:, s] = max(z[:, :s + 1]). z (R, L, F)."""
     out = z.copy()
     for s in range(1, z.shape[1]):
         xp.maximum(out[:, s - 1], out[:, s], out=out[:, s])

@@ -56,7 +56,8 @@ def test_bad_model_parameters(rng):
         LanguageModel({**params, "U": np.zeros((3, 8), np.float32)}, 4, name="generator")
     with pytest.raises(ValueError, match=r"generator: wrong parameter keys: missing b_out"):
         LanguageModel({k: v for k, v in params.items() if k != "b_out"}, 4, name="generator")
-    with pytest.raises(ValueError, match=r"discriminator: filter width 5 exceeds the sequence length 4"):
+    with pytest.raises(ValueError, match=r"discriminator: filter_sizes=\(5,\): filter width 5 "
+                                         r"is not an integer in \[1, seq_len=4\]"):
         DiscriminatorConfig(vocab_size=7, seq_len=4, filter_sizes=(5,), num_filters=(2,))
 
 
