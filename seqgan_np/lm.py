@@ -1,7 +1,7 @@
 """The LSTM language model. One class serves as the oracle, as the generator
 G_theta and as the rollout policy G_beta: they differ only in parameters.
 
-Shape legend: B batch, T length, V vocab, E embedding, H hidden, N rows.
+Shape legend: B batch, T length, V vocab, E embedding, H hidden, R rows.
 
 A sequence y_1..y_T is generated left to right: the input at step 1 is the
 start token, at step t > 1 the previous token y_{t-1}; the LSTM state after
@@ -9,13 +9,14 @@ reading input t gives logits = h_t W_out + b_out for y_t, so
 G_theta(y_t | Y_1..t-1) = softmax(logits_t)[y_t].
 """
 import functools
+from types import SimpleNamespace
 
 import numpy as np
 
 from .backend import blas_single_threaded, for_each_chunk, to_numpy
 from .checks import check_float_array, check_params, check_tokens
 from .layers import (affine_backward, affine_forward, append_ones, embedding_backward,
-                     embedding_forward, exp_normalise_inplace, exp_shifted_inplace, row_sums,
+                     embedding_forward, exp_shifted_inplace, logsumexp, logsumexp_inplace, row_sums,
                      softmax_cross_entropy_backward, softmax_cross_entropy_forward,
                      softmax_output_loss_and_grads, stack_bias)
 from .lstm import lstm_backward, lstm_cell, lstm_forward
@@ -42,52 +43,65 @@ def shift_right(tokens, start_token, xp=np):
 
 
 def _trunk_forward(params, tokens, start_token, xp):
-    """Embedding and LSTM over the step inputs: hs (B, T, H) and the caches."""
-    x, c_emb = embedding_forward(shift_right(tokens, start_token, xp),
-                                 params["embedding"], xp)  # (B, T, E)
+    """Embedding and LSTM over the step inputs: hs (B, T, H) and the cache."""
+    x, cache_emb = embedding_forward(shift_right(tokens, start_token, xp),
+                                     params["embedding"], xp)  # (B, T, E)
     h0 = xp.zeros((tokens.shape[0], params["U"].shape[0]), dtype=x.dtype)  # (B, H)
-    hs, c_lstm = lstm_forward(x, h0, h0, params["W"], params["U"], params["b"], xp)  # (B, T, H)
-    return hs, (c_emb, c_lstm)
+    hs, cache_lstm = lstm_forward(x, h0, h0, params["W"], params["U"], params["b"], xp)  # (B, T, H)
+    return hs, SimpleNamespace(emb=cache_emb, lstm=cache_lstm)
 
 
 def _trunk_backward(dhs, cache):
-    """Gradients of the embedding and LSTM parameters given dhs (B, T, H)."""
-    c_emb, c_lstm = cache
-    dx, _, _, dW, dU, db = lstm_backward(dhs, c_lstm)  # h0 = c0 = 0 are not learnt
-    return {"embedding": embedding_backward(dx, c_emb), "W": dW, "U": dU, "b": db}
+    """Backward pass of ``_trunk_forward``.
+
+    Inputs: dhs (B, T, H) upstream gradient; cache from ``_trunk_forward``.
+    Returns: the gradients of embedding, W, U and b, as a dict."""
+    dx, _, _, dW, dU, db = lstm_backward(dhs, cache.lstm)  # h0 = c0 = 0 are not learnt
+    return {"embedding": embedding_backward(dx, cache.emb), "W": dW, "U": dU, "b": db}
 
 
 def lm_loss_forward(params, tokens, weights, start_token=0, xp=np):
     """loss = -sum_{b,t} weights[b,t] * log G(y_bt | Y_b,1..t-1).
 
     tokens (B, T) int, weights (B, T). With weights = 1/(B T) this is the MLE
-    loss (mean NLL per token); with weights = Q it is the policy-gradient loss.
-    The plain, layer-by-layer version: the tests check it against autograd.
+    loss (mean NLL per token); with weights = Q it is the policy-gradient
+    loss of equation (8). Layer by layer: the tests check it against autograd.
     """
     B, T = tokens.shape
-    hs, c_trunk = _trunk_forward(params, tokens, start_token, xp)  # (B, T, H)
-    logits, c_out = affine_forward(hs, params["W_out"], params["b_out"], xp)  # (B, T, V)
-    loss, c_ce = softmax_cross_entropy_forward(
+    hs, cache_trunk = _trunk_forward(params, tokens, start_token, xp)  # (B, T, H)
+    logits, cache_out = affine_forward(hs, params["W_out"], params["b_out"], xp)  # (B, T, V)
+    loss, cache_ce = softmax_cross_entropy_forward(
         logits.reshape(B * T, -1), tokens.reshape(-1), weights.reshape(-1), xp)
-    return loss, (c_trunk, c_out, c_ce, logits.shape)
+    return loss, SimpleNamespace(trunk=cache_trunk, out=cache_out, ce=cache_ce,
+                                 logits_shape=logits.shape)
 
 
 def lm_loss_backward(cache):
-    """Gradients of lm_loss_forward's loss with respect to every parameter."""
-    c_trunk, c_out, c_ce, logits_shape = cache
-    dlogits = softmax_cross_entropy_backward(1.0, c_ce).reshape(logits_shape)  # (B, T, V)
-    dhs, dW_out, db_out = affine_backward(dlogits, c_out)  # (B, T, H)
-    return {**_trunk_backward(dhs, c_trunk), "W_out": dW_out, "b_out": db_out}
+    """Backward pass of ``lm_loss_forward``.
+
+    Inputs: cache from ``lm_loss_forward`` (the loss is the output: dloss = 1).
+    Returns: the gradient of every parameter, as a dict keyed like params."""
+    dlogits = softmax_cross_entropy_backward(1.0, cache.ce).reshape(cache.logits_shape)  # (B, T, V)
+    dhs, dW_out, db_out = affine_backward(dlogits, cache.out)  # (B, T, H)
+    return {**_trunk_backward(dhs, cache.trunk), "W_out": dW_out, "b_out": db_out}
+
+
+def lm_loss_and_grads_plain(params, tokens, weights, start_token=0, xp=np):
+    """The loss of ``lm_loss_forward`` and its gradients (``lm_loss_backward``)."""
+    loss, cache = lm_loss_forward(params, tokens, weights, start_token, xp)
+    return loss, lm_loss_backward(cache)
 
 
 def lm_loss_and_grads(params, tokens, weights, start_token=0, xp=np):
-    """The same loss and gradients as lm_loss_forward + lm_loss_backward,
-    with the 5000-way output layer done by the fused, chunked fast path."""
-    hs, c_trunk = _trunk_forward(params, tokens, start_token, xp)  # (B, T, H)
+    """Fast twin of ``lm_loss_and_grads_plain``: the 5000-way output layer
+    and its cross-entropy go through ``softmax_output_loss_and_grads``
+    (fused, in chunks of rows that stay in cache, on threads)."""
+    hs, cache_trunk = _trunk_forward(params, tokens, start_token, xp)  # (B, T, H)
     loss, dh, dW_out, db_out = softmax_output_loss_and_grads(
         hs.reshape(-1, hs.shape[2]), params["W_out"], params["b_out"],
         tokens.reshape(-1), weights.reshape(-1), xp)
-    return loss, {**_trunk_backward(dh.reshape(hs.shape), c_trunk), "W_out": dW_out, "b_out": db_out}
+    return loss, {**_trunk_backward(dh.reshape(hs.shape), cache_trunk),
+                  "W_out": dW_out, "b_out": db_out}
 
 
 def first_above(cdf, threshold, xp=np):
@@ -101,37 +115,44 @@ def first_above(cdf, threshold, xp=np):
     return (cdf <= below_total[..., None]).sum(axis=-1)
 
 
-def sample_categorical(logits, u, xp=np):
-    """Draw row n's token from softmax(logits_n) by inverse CDF, given
-    uniforms u (N,) in [0, 1). logits (N, V) -> (N,) int. The plain version:
-    ``sample_from_unnormalised`` is the fast one the models use."""
-    p = xp.exp(logits - logits.max(axis=1, keepdims=True))  # (N, V) unnormalised
-    cdf = xp.cumsum(p, axis=1)  # (N, V)
+def sample_categorical_plain(logits, u, xp=np):
+    """Draw row r's token from softmax(logits_r) by inverse CDF: the first
+    token whose cumulative probability exceeds the uniform u_r.
+    logits (R, V), u (R,) in [0, 1) -> (R,) int.
+
+    The softmax is left unnormalised: comparing the cumulative sum with
+    u_r times its total is the same test without a division."""
+    p = xp.exp(logits - logits.max(axis=1, keepdims=True))  # (R, V) unnormalised
+    cdf = xp.cumsum(p, axis=1)  # (R, V)
     return first_above(cdf, u.astype(cdf.dtype) * cdf[:, -1], xp)
 
 
 @functools.lru_cache(maxsize=None)
 def block_size(V):
-    """The divisor of V nearest sqrt(V): the block of the two-level draw."""
+    """The divisor of V nearest sqrt(V): the block of the two-level draw.
+    A V without such a divisor (a prime) gets blocks of 1 token: the draw
+    is still exact, but then one cumulative sum runs over all V."""
     return min((d for d in range(1, V + 1) if V % d == 0), key=lambda d: abs(d - V ** 0.5))
 
 
-def sample_from_unnormalised(p, u, xp=np):
-    """The same draw as ``sample_categorical``, from unnormalised
-    probabilities p (N, V), in two levels so that no cumulative sum runs over
-    all V entries: first choose a block of ~sqrt(V) tokens by its mass, then
-    a token inside that block by the mass left over. p (N, V), u (N,) ->
-    (N,) int; u (k, N) draws k tokens from every row -> (k, N)."""
-    N, V = p.shape
+def sample_categorical(logits, u, xp=np):
+    """Fast twin of ``sample_categorical_plain``: the same token, found in
+    two levels so that no cumulative sum runs over all V entries: first a
+    block of S ~ sqrt(V) tokens by its mass (``block_size``), then the token
+    inside that block by the mass left over. ``logits`` (R, V) are its
+    workspace: they are overwritten. u (R,) -> (R,) int; u (k, R) draws k
+    tokens from every row -> (k, R)."""
+    R, V = logits.shape
+    exp_shifted_inplace(logits, xp)  # (R, V) unnormalised probabilities
     S = block_size(V)
-    blocks = p.reshape(N, V // S, S)  # (N, V/S, S)
-    block_mass = row_sums(p.reshape(N * V // S, S), xp).reshape(N, V // S)  # (N, V/S)
-    block_cdf = xp.cumsum(block_mass, axis=1)  # (N, V/S)
-    threshold = u.astype(p.dtype) * block_cdf[:, -1]  # (..., N)
-    j = first_above(block_cdf, threshold, xp)  # (..., N) chosen block
-    rows = xp.arange(N)  # broadcast against u's leading axes
-    before = xp.where(j > 0, block_cdf[rows, j - 1], 0)  # (..., N) mass of the blocks before j
-    inner_cdf = xp.cumsum(blocks[rows, j], axis=-1)  # (..., N, S)
+    blocks = logits.reshape(R, V // S, S)  # (R, V/S, S)
+    block_mass = row_sums(logits.reshape(R * V // S, S), xp).reshape(R, V // S)  # (R, V/S)
+    block_cdf = xp.cumsum(block_mass, axis=1)  # (R, V/S)
+    threshold = u.astype(logits.dtype) * block_cdf[:, -1]  # (..., R)
+    j = first_above(block_cdf, threshold, xp)  # (..., R) chosen block
+    rows = xp.arange(R)  # broadcast against u's leading axes
+    before = xp.where(j > 0, block_cdf[rows, j - 1], 0)  # (..., R) mass of the blocks before j
+    inner_cdf = xp.cumsum(blocks[rows, j], axis=-1)  # (..., R, S)
     return j * S + first_above(inner_cdf, threshold - before, xp)  # >= 0: before <= threshold
 
 
@@ -191,20 +212,28 @@ class LanguageModel:
         return self.loss_and_grads(tokens, self.xp.asarray(rewards, dtype=self.dtype))
 
     # ------------------------------------------------- step-by-step running
-    def input_table(self):
-        """x W + b for every token at once: (V, 4H). A step's input term is
-        then a row lookup instead of a matrix product."""
-        p = self.params
-        return p["embedding"] @ p["W"] + p["b"]
-
-    def step(self, table, inputs, h, c):
-        """Read one input token per row: inputs (N,), h, c (N, H) -> h, c."""
-        h, c, _, _ = lstm_cell(table[inputs] + h @ self.params["U"], c, self.xp)
-        return h, c
-
     def zero_state(self, n):
         z = self.xp.zeros((n, self.hidden_dim), dtype=self.dtype)
         return z, z
+
+    def step_plain(self, inputs, h, c):
+        """Read one input token per row: inputs (R,), h, c (R, H) -> h, c."""
+        params = self.params
+        x = params["embedding"][inputs]  # (R, E)
+        h, c, _, _ = lstm_cell(x @ params["W"] + h @ params["U"] + params["b"], c, self.xp)
+        return h, c
+
+    def input_table(self):
+        """x W + b for every token at once: (V, 4H), for ``step``."""
+        params = self.params
+        return params["embedding"] @ params["W"] + params["b"]
+
+    def step(self, table, inputs, h, c):
+        """Fast twin of ``step_plain``: x W + b is a row of ``input_table()``
+        (made once per call of the caller), so a step's input term is a
+        lookup instead of a matrix product."""
+        h, c, _, _ = lstm_cell(table[inputs] + h @ self.params["U"], c, self.xp)
+        return h, c
 
     def states(self, tokens):
         """LSTM states after reading each step's input: hs, cs (B, T, H).
@@ -218,27 +247,48 @@ class LanguageModel:
             hs.append(h), cs.append(c)
         return self.xp.stack(hs, axis=1), self.xp.stack(cs, axis=1)
 
+    def logits_plain(self, h):
+        """h (R, H) -> logits (R, V) of the next token."""
+        return h @ self.params["W_out"] + self.params["b_out"]
+
     def logits(self, h):
-        """h (N, H) -> logits (N, V) of the next token."""
-        p = self.params  # the bias rides in the product: no second pass over (N, V)
-        return append_ones(h, self.xp) @ stack_bias(p["W_out"], p["b_out"], self.xp)
+        """Fast twin of ``logits_plain``: the bias rides in the product as a
+        row of W_out read by a constant 1 (no second pass over (R, V))."""
+        params = self.params
+        return append_ones(h, self.xp) @ stack_bias(params["W_out"], params["b_out"], self.xp)
+
+    def draw_plain(self, h, u):
+        """The next token of every row from softmax(h W_out + b_out), by
+        inverse CDF: h (R, H), uniforms u (R,) in [0, 1) -> (R,) int."""
+        return sample_categorical_plain(self.logits_plain(h), u, self.xp)
 
     def draw(self, h, u):
-        """Sample the next token of every row from softmax(h W_out + b_out)
-        by inverse CDF: h (n, H), uniforms u (n,) in [0, 1) -> (n,) int, or
-        u (k, n) for k tokens from every row -> (k, n).
-        Callers pass a few hundred rows at a time (``chunk_rows``), so that
-        the (n, V) logits stay in cache through the exp and the draw."""
-        p = self.logits(h)  # (n, V)
-        exp_shifted_inplace(p, self.xp)  # now unnormalised probabilities
-        return sample_from_unnormalised(p, u, self.xp)
+        """Fast twin of ``draw_plain`` (``logits``, ``sample_categorical``);
+        u (k, R) draws k tokens from every row -> (k, R). Callers pass a few
+        hundred rows at a time (``chunk_rows``), so that the (R, V) logits
+        stay in cache through the exp and the draw."""
+        return sample_categorical(self.logits(h), u, self.xp)
 
     # -------------------------------------------------------------- public
+    def sample_plain(self, n, rng):
+        """n sequences from the model, one step at a time for all rows:
+        (n, T) int. One uniform per token from the host ``rng``: u[t, r]
+        draws token t of row r."""
+        xp = self.xp
+        u = xp.asarray(rng.random((self.seq_len, n)))  # (T, n)
+        y = xp.full(n, self.start_token, dtype=xp.int64)  # the first input
+        h, c = self.zero_state(n)
+        tokens = []
+        for t in range(self.seq_len):
+            h, c = self.step_plain(y, h, c)
+            y = self.draw_plain(h, u[t])  # (n,) y_t, the next step's input
+            tokens.append(y)
+        return xp.stack(tokens, axis=1)
+
     def sample(self, n, rng):
-        """n sequences from the model: (n, T) int on the model's backend.
-        One uniform per token from the host ``rng``, drawn up front, so that
-        the rows can go in independent chunks (see ``for_each_chunk``), each
-        chunk through all T steps."""
+        """Fast twin of ``sample_plain`` (the same uniforms, the same tokens):
+        the rows go in independent chunks (``for_each_chunk``, on threads),
+        each chunk through all T steps, with ``step`` and ``draw``."""
         xp, T = self.xp, self.seq_len
         u = xp.asarray(rng.random((T, n)))  # (T, n)
         tokens = xp.empty((n, T), dtype=xp.int64)
@@ -254,9 +304,24 @@ class LanguageModel:
         for_each_chunk(xp, n, self.chunk_rows, chunk)
         return tokens
 
+    def token_log_probs_plain(self, tokens):
+        """log G(y_t | Y_1..t-1) for every row and step: (n, T) float64 on the host."""
+        xp = self.xp
+        tokens = self.checked(tokens)
+        inputs = shift_right(tokens, self.start_token, xp)  # (n, T)
+        h, c = self.zero_state(tokens.shape[0])
+        rows = xp.arange(tokens.shape[0])
+        out = []
+        for t in range(tokens.shape[1]):
+            h, c = self.step_plain(inputs[:, t], h, c)
+            z = self.logits_plain(h)  # (n, V)
+            out.append(z[rows, tokens[:, t]] - logsumexp(z, xp))  # log softmax of y_t
+        return to_numpy(xp.stack(out, axis=1)).astype(np.float64)
+
     def token_log_probs(self, tokens):
-        """log G(y_t | Y_1..t-1) for every row and step: (n, T) float64 on the host.
-        Rows go in independent chunks through all T steps, as in ``sample``."""
+        """Fast twin of ``token_log_probs_plain``: the rows go in independent
+        chunks through all T steps, as in ``sample``; the log sum exp
+        overwrites the logits in place (``logsumexp_inplace``)."""
         xp = self.xp
         tokens = self.checked(tokens)
         n, T = tokens.shape
@@ -271,7 +336,7 @@ class LanguageModel:
                 h, c = self.step(table, inputs[rows, t], h, c)
                 z = self.logits(h)  # (r, V)
                 picked = z[picked_rows, tokens[rows, t]]  # (r,) copies, before z is overwritten
-                out[rows, t] = picked - exp_normalise_inplace(z, xp)
+                out[rows, t] = picked - logsumexp_inplace(z, xp)
 
         for_each_chunk(xp, n, self.chunk_rows, chunk)
         return to_numpy(out)
