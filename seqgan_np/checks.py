@@ -3,8 +3,8 @@ names the argument (or the file and key) and what is wrong with it."""
 import numpy as np
 
 
-def _dtype_of(a):
-    return np.dtype(getattr(a, "dtype", np.asarray(a).dtype))
+def _dtype_of(array):
+    return np.dtype(getattr(array, "dtype", np.asarray(array).dtype))
 
 
 def check_tokens(tokens, vocab_size, seq_len=None, name="tokens"):
@@ -24,13 +24,13 @@ def check_tokens(tokens, vocab_size, seq_len=None, name="tokens"):
             raise ValueError(f"{name}: token id {bad} is out of range [0, {vocab_size})")
 
 
-def check_float_array(a, shape, name):
+def check_float_array(array, shape, name):
     """A floating-point array of exactly ``shape``."""
-    dtype = _dtype_of(a)
+    dtype = _dtype_of(array)
     if not np.issubdtype(dtype, np.floating):
         raise ValueError(f"{name}: expected a floating-point array, got dtype {dtype}")
-    if tuple(a.shape) != tuple(shape):
-        raise ValueError(f"{name}: expected shape {tuple(shape)}, got {tuple(a.shape)}")
+    if tuple(array.shape) != tuple(shape):
+        raise ValueError(f"{name}: expected shape {tuple(shape)}, got {tuple(array.shape)}")
 
 
 def check_params(params, shapes, source):

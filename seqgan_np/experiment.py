@@ -14,7 +14,8 @@ Phases, in order (each a loop of units: epochs, or discriminator rounds):
               discriminator rounds
 
 The runner owns the loops, the evaluations, the progress lines (stderr), the
-output files and the checkpoints; the library modules only compute.
+output files and the checkpoints; the library modules only compute. To read
+Algorithm 1 alone, without this machinery, see ``minimal.train_seqgan``.
 A checkpoint is written after every phase and every ``checkpoint_every``
 units, holding parameters, optimiser states, generator states and counters,
 so that a resumed run ends with exactly the numbers of an uninterrupted one.
@@ -32,10 +33,11 @@ import numpy as np
 from .backend import backend_name, get_xp, to_numpy
 from .checkpoint import load_checkpoint, save_checkpoint, write_text
 from .config import config_from_dict, config_to_dict
-from .discriminator import FAKE, REAL, Discriminator, DiscriminatorConfig
+from .data import shuffled_batches
+from .discriminator import FAKE, REAL, Discriminator
 from .lm import LanguageModel
 from .metrics import nll_oracle, nll_test
-from .optim import Adam, AdamState
+from .optim import Adam
 from .oracle import load_oracle, make_oracle
 from .plots import plot_learning_curves
 from .rollout import rollout_rewards, update_rollout_policy
@@ -94,9 +96,7 @@ class OracleExperiment:
                                       cfg.seq_len, cfg.g_init_std, xp=xp, name="G_theta")
         self.G_mle = self._copy_model(self.G, "G_mle")  # the MLE branch, from the pre-trained G
         self.beta = self._copy_model(self.G, "G_beta")  # the rollout policy
-        self.d_cfg = DiscriminatorConfig(cfg.vocab_size, cfg.seq_len, cfg.d_emb_dim,
-                                         cfg.filter_sizes, cfg.num_filters,
-                                         cfg.d_dropout_keep, cfg.d_l2)
+        self.d_cfg = cfg.discriminator()
         self.D = Discriminator.random(self.d_cfg, init, xp=xp)
         self.g_opt = Adam(cfg.g_lr, clip_norm=cfg.g_clip)
         self.d_opt = Adam(cfg.d_lr)
@@ -157,7 +157,7 @@ class OracleExperiment:
         elif phase == "mle_branch":  # both branches start from the pre-trained G
             self._assign(self.G_mle.params, self.G.params)
             self.opt_state["G_mle"] = copy.deepcopy(self.opt_state["G"])
-        elif phase == "adversarial":
+        elif phase == "adversarial":  # Algorithm 1 starts with beta <- theta
             self._assign(self.beta.params, self.G.params)
             self.evaluate("seqgan", self.cfg.pretrain_g_epochs, self.G, with_d=True)
 
@@ -190,11 +190,8 @@ class OracleExperiment:
 
     def _mle_epoch(self, model, state, rng):
         """One pass over the training data in shuffled batches."""
-        B = self.cfg.batch_size
-        order = rng.permutation(len(self.train))
-        for s in range(0, len(order) - B + 1, B):  # whole batches, as the original
-            batch = self.xp.asarray(self.train[order[s:s + B]])  # (B, T)
-            _, grads = model.mle_loss_and_grads(batch)
+        for idx in shuffled_batches(len(self.train), self.cfg.batch_size, rng):
+            _, grads = model.mle_loss_and_grads(self.xp.asarray(self.train[idx]))  # (B, T)
             self.g_opt.step(model.params, grads, state)
 
     def mle_epoch_of_g(self):
@@ -213,16 +210,16 @@ class OracleExperiment:
             self.train[rng.choice(len(self.train), n, replace=False)]
         x = np.concatenate([real, fake])  # (2n, T)
         labels = np.concatenate([np.full(len(real), REAL), np.full(n, FAKE)])
-        B = cfg.batch_size
         for _ in range(cfg.d_epochs):
-            order = rng.permutation(len(x))
-            for s in range(0, len(order) - B + 1, B):
-                idx = order[s:s + B]
+            for idx in shuffled_batches(len(x), cfg.batch_size, rng):
                 _, grads = self.D.loss_and_grads(xp.asarray(x[idx]), xp.asarray(labels[idx]), rng)
                 self.d_opt.step(self.D.params, grads, self.opt_state["D"])
 
     def adversarial_epoch(self):
-        """Algorithm 1, one epoch: g-steps, the rollout-policy update, d-steps."""
+        """Algorithm 1, one epoch: g-steps, the rollout-policy update, d-steps.
+        The paper updates beta after the d-steps, the original code before
+        them, as here: the d-steps do not change theta, so both orders give
+        the same beta."""
         cfg = self.cfg
         for _ in range(cfg.g_steps):
             Y = self.G.sample(cfg.batch_size, self.rng["adversarial"])  # (B, T) from G_theta

@@ -1,15 +1,13 @@
 """The paper's Figure 2: NLL-oracle against epoch, for both branches."""
-import matplotlib
+from matplotlib.figure import Figure
 
 from .checkpoint import atomic_write
-
-matplotlib.use("Agg")  # files only, no display needed
-import matplotlib.pyplot as plt  # noqa: E402
 
 
 def plot_learning_curves(rows, pretrain_epochs, oracle_entropy, path, title=""):
     """rows: evaluation dicts with 'branch', 'epoch' and 'nll_oracle'."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig = Figure(figsize=(7, 4.5))  # not pyplot: no backend chosen, none changed for the caller
+    ax = fig.subplots()
     styles = {"pretrain": ("MLE pre-training", "tab:gray"), "mle": ("MLE", "tab:blue"),
               "seqgan": ("SeqGAN", "tab:red")}
     start = [r for r in rows if r["branch"] == "pretrain"][-1:]  # both branches start here
@@ -36,4 +34,3 @@ def plot_learning_curves(rows, pretrain_epochs, oracle_entropy, path, title=""):
     ax.grid(alpha=0.3)
     fig.tight_layout()
     atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=120))
-    plt.close(fig)
