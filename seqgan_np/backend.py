@@ -53,19 +53,19 @@ def backend_name(xp):
     return "numpy" if xp is np else xp.__name__
 
 
-def array_module(a):
-    """numpy or cupy, whichever ``a`` belongs to (cupy only if already imported)."""
-    if isinstance(a, np.ndarray):
+def array_module(array):
+    """numpy or cupy, whichever ``array`` belongs to (cupy only if already imported)."""
+    if isinstance(array, np.ndarray):
         return np
-    return sys.modules[type(a).__module__.split(".")[0]]
+    return sys.modules[type(array).__module__.split(".")[0]]
 
 
-def to_numpy(a):
+def to_numpy(array):
     """Bring an array (NumPy or CuPy) to the host as a NumPy array."""
-    if isinstance(a, np.ndarray):
-        return a
-    get = getattr(a, "get", None)
-    return get() if get is not None else np.asarray(a)
+    if isinstance(array, np.ndarray):
+        return array
+    get = getattr(array, "get", None)
+    return get() if get is not None else np.asarray(array)
 
 
 def n_threads():

@@ -310,9 +310,9 @@ def check_completions(tokens, completions, source, prefix_len, xp=np):
     source, prefix_len = np.asarray(source), np.asarray(prefix_len)
     R, (B, T) = completions.shape[0], tokens.shape
 
-    def in_range(a, stop):  # (R,) integers in [0, stop)
-        return a.shape == (R,) and np.issubdtype(a.dtype, np.integer) \
-            and (R == 0 or (a.min() >= 0 and a.max() < stop))
+    def in_range(values, stop):  # (R,) integers in [0, stop)
+        return values.shape == (R,) and np.issubdtype(values.dtype, np.integer) \
+            and (R == 0 or (values.min() >= 0 and values.max() < stop))
 
     if not (in_range(source, B) and in_range(prefix_len, T + 1)):
         raise ValueError(f"completions: source and prefix_len must be ({R},) integers "

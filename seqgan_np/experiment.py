@@ -108,8 +108,8 @@ class OracleExperiment:
                           "G_mle": self.g_opt.init(self.G_mle.params, xp),
                           "D": self.d_opt.init(self.D.params, xp)}
         self.train = self.test = None  # the real data, made in the data phase
-        self.done = {p: 0 for p in PHASES}  # units finished per phase
-        self.seconds = {p: 0.0 for p in PHASES}
+        self.done = {phase: 0 for phase in PHASES}  # units finished per phase
+        self.seconds = {phase: 0.0 for phase in PHASES}
         self.rows = []  # evaluations, in order
         self.baselines = {}  # oracle entropy and the unigram "Random" row
 
@@ -208,11 +208,11 @@ class OracleExperiment:
         fake = to_numpy(self.G.sample(n, rng))  # (n, T)
         real = self.train if n >= len(self.train) else \
             self.train[rng.choice(len(self.train), n, replace=False)]
-        x = np.concatenate([real, fake])  # (2n, T)
+        tokens = np.concatenate([real, fake])  # (2n, T)
         labels = np.concatenate([np.full(len(real), REAL), np.full(n, FAKE)])
         for _ in range(cfg.d_epochs):
-            for idx in shuffled_batches(len(x), cfg.batch_size, rng):
-                _, grads = self.D.loss_and_grads(xp.asarray(x[idx]), xp.asarray(labels[idx]), rng)
+            for idx in shuffled_batches(len(tokens), cfg.batch_size, rng):
+                _, grads = self.D.loss_and_grads(xp.asarray(tokens[idx]), xp.asarray(labels[idx]), rng)
                 self.d_opt.step(self.D.params, grads, self.opt_state["D"])
 
     def adversarial_epoch(self):

@@ -35,11 +35,11 @@ def train_seqgan(cfg, oracle=None):
     def train_discriminator():  # one d-step: fresh negatives, k epochs, eq. (5)
         fake = G.sample(cfg.d_negatives, rng)
         real = S[rng.choice(len(S), min(cfg.d_negatives, len(S)), replace=False)]
-        x = np.concatenate([real, fake])  # (2n, T)
+        tokens = np.concatenate([real, fake])  # (2n, T)
         labels = np.concatenate([np.full(len(real), REAL), np.full(len(fake), FAKE)])
         for _ in range(cfg.d_epochs):
-            for idx in shuffled_batches(len(x), cfg.batch_size, rng):
-                _, grads = D.loss_and_grads(x[idx], labels[idx], rng)
+            for idx in shuffled_batches(len(tokens), cfg.batch_size, rng):
+                _, grads = D.loss_and_grads(tokens[idx], labels[idx], rng)
                 d_opt.step(D.params, grads, d_state)
 
     curves = {"mle": [nll_oracle(oracle, G.sample(cfg.n_eval, rng))],  # untrained, then per epoch

@@ -63,15 +63,15 @@ class Adam:
         state.t += 1
         b1, b2, t = self.beta1, self.beta2, state.t
         eps_hat = self.eps / math.sqrt(1.0 - b2 ** t)
-        for k, p in params.items():
-            xp = array_module(p)
+        for k, param in params.items():
+            xp = array_module(param)
             g = scale * grads[k]  # clipped gradient, a new array
             m, v = state.m[k], state.v[k]
             m[...] = b1 * m + (1.0 - b1) * g  # first moment (mean)
             v[...] = b2 * v + (1.0 - b2) * g ** 2  # second moment (uncentred variance)
             m_hat = m / (1.0 - b1 ** t)  # bias corrections: m and v start at 0
             v_hat = v / (1.0 - b2 ** t)
-            p -= self.lr * m_hat / (xp.sqrt(v_hat) + eps_hat)  # in place: the models hold p
+            param -= self.lr * m_hat / (xp.sqrt(v_hat) + eps_hat)  # in place: the models hold it
         return norm
 
     def step(self, params, grads, state):
@@ -85,20 +85,20 @@ class Adam:
         norm = clip_by_global_norm(grads, self.clip_norm) if self.clip_norm else None
         state.t += 1
         lr_t = self.lr * math.sqrt(1.0 - self.beta2 ** state.t) / (1.0 - self.beta1 ** state.t)
-        for k, p in params.items():
-            if not p.flags.c_contiguous:
+        for k, param in params.items():
+            if not param.flags.c_contiguous:
                 raise ValueError(f"Adam: parameter {k!r} must be contiguous to be updated in place")
-            flat = [a.reshape(-1) for a in (p, grads[k], state.m[k], state.v[k])]  # views
-            xp = array_module(p)
+            flat = [array.reshape(-1) for array in (param, grads[k], state.m[k], state.v[k])]  # views
+            xp = array_module(param)
             # The update is a dozen passes; done piece by piece, each piece
             # stays in cache and every array is read from memory once.
-            for_each_chunk(xp, p.size, self.chunk,
-                           lambda rows: self._update(*(a[rows] for a in flat), lr_t, xp))
+            for_each_chunk(xp, param.size, self.chunk,
+                           lambda rows: self._update(*(array[rows] for array in flat), lr_t, xp))
         return norm
 
-    def _update(self, p, g, m, v, lr_t, xp):
+    def _update(self, param, g, m, v, lr_t, xp):
         """In place, with g as workspace: m <- b1 m + (1 - b1) g,
-        v <- b2 v + (1 - b2) g^2, p <- p - lr_t m / (sqrt(v) + eps)."""
+        v <- b2 v + (1 - b2) g^2, param <- param - lr_t m / (sqrt(v) + eps)."""
         m -= g  # b1 m + (1 - b1) g, written as g + b1 (m - g)
         m *= self.beta1
         m += g
@@ -110,4 +110,4 @@ class Adam:
         g += self.eps
         xp.divide(m, g, out=g)
         g *= lr_t
-        p -= g
+        param -= g

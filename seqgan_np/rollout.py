@@ -90,8 +90,9 @@ def rollout_rewards(tokens, beta, discriminator, n_rollouts, rng):
     u_first = u[t_of_row, row].reshape(P, N, B).transpose(1, 0, 2)  # (N, P, B)
     first = beta.draw(hs.reshape(P * B, -1), xp.asarray(u_first.reshape(N, P * B)))  # (N, P B)
 
-    def per_row(a):  # (P, B, ...) -> (R, ...): row (t, n, b) gets a[t - 1, b]
-        return xp.broadcast_to(a[:, None], (P, N) + a.shape[1:]).reshape((R,) + a.shape[2:])
+    def per_row(per_prefix):  # (P, B, ...) -> (R, ...): row (t, n, b) gets per_prefix[t - 1, b]
+        shape = per_prefix.shape
+        return xp.broadcast_to(per_prefix[:, None], (P, N) + shape[1:]).reshape((R,) + shape[2:])
 
     h, c = per_row(hs), per_row(cs)  # (R, H)
     seqs = xp.tile(tokens, (P * N, 1))  # (R, T) the given prefix, completed below
