@@ -10,30 +10,43 @@ PRESET  ?= standard
 SEED    ?= 0
 BACKEND ?= numpy
 ORACLE  ?=
+CUDA    ?= 12
+GPU_EXTRA = gpu-cuda$(CUDA)
 
 .DEFAULT_GOAL := help
-.PHONY: help test oracle-experiment bench clean
+.PHONY: help test test-gpu tutorials lab oracle-experiment bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test,tutorials]'
 	touch $@
 
-test: $(STAMP)  ## run the test suite (gradient checks, estimators, oracle)
+test: $(STAMP)  ## run the test suite (gradient checks, estimators, plain = fast, the tutorials)
 	$(PY) -m pytest -q
 
-oracle-experiment: $(STAMP)  ## SeqGAN vs MLE on the oracle task (PRESET=standard|paper|quick ORACLE=file SEED=0 BACKEND=numpy|cupy)
+test-gpu: $(STAMP)  ## the same parity checks on the real CuPy and a GPU (CUDA=12|13; skipped without them)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[$(GPU_EXTRA)]'
+	$(PY) -m pytest -q -m gpu
+
+tutorials: $(STAMP)  ## re-run the notebooks in tutorials/ in place, refreshing their outputs
+	$(PY) tutorials/execute.py --in-place
+
+lab: $(STAMP)  ## open the tutorials in JupyterLab
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[lab]'
+	$(PY) -m jupyter lab tutorials/
+
+oracle-experiment: $(STAMP)  ## SeqGAN vs MLE on the oracle task (PRESET=standard|paper|quick ORACLE=file SEED=0 BACKEND=numpy|cupy CUDA=12|13)
 ifeq ($(BACKEND),cupy)
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[gpu]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[$(GPU_EXTRA)]'
 endif
 	$(PY) -m seqgan_np oracle-experiment --preset $(PRESET) --seed $(SEED) --backend $(BACKEND) $(if $(ORACLE),--oracle-params $(ORACLE))
 
-bench: $(STAMP)  ## time every phase at the paper's sizes (BACKEND=numpy|cupy; last line JSON)
+bench: $(STAMP)  ## time every phase at the paper's sizes (BACKEND=numpy|cupy CUDA=12|13; last line JSON)
 ifeq ($(BACKEND),cupy)
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[gpu]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[$(GPU_EXTRA)]'
 endif
 	$(PY) -m seqgan_np bench --backend $(BACKEND)
 

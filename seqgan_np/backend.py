@@ -37,8 +37,10 @@ def get_xp(name=None):
     try:
         import cupy
     except ImportError as e:
-        raise RuntimeError("backend 'cupy' asked for, but CuPy is not installed: "
-                           "pip install 'seqgan-np[gpu]' (CuPy for CUDA 12)") from e
+        raise RuntimeError("backend 'cupy' asked for, but CuPy is not installed: pip install "
+                           "cupy-cuda12x or cupy-cuda13x, the one that matches the CUDA version "
+                           "nvidia-smi shows (pip install 'seqgan-np[gpu-cuda12]' or "
+                           "'seqgan-np[gpu-cuda13]'; make ... CUDA=12|13)") from e
     try:
         n_gpus = cupy.cuda.runtime.getDeviceCount()
     except Exception as e:  # CUDA driver missing or broken

@@ -4,7 +4,10 @@ import numpy as np
 
 
 def _dtype_of(array):
-    return np.dtype(getattr(array, "dtype", np.asarray(array).dtype))
+    """The dtype of an array of any backend, or of a host array-like. Never
+    np.asarray on a device array: CuPy refuses implicit conversion."""
+    dtype = getattr(array, "dtype", None)
+    return np.dtype(dtype) if dtype is not None else np.asarray(array).dtype
 
 
 def check_tokens(tokens, vocab_size, seq_len=None, name="tokens"):

@@ -7,6 +7,7 @@ generator. It takes an ``ExperimentConfig`` for its settings.
 """
 import numpy as np
 
+from .backend import get_xp, to_numpy
 from .data import shuffled_batches
 from .discriminator import FAKE, REAL, Discriminator
 from .lm import LanguageModel
@@ -21,19 +22,19 @@ def train_seqgan(cfg, oracle=None):
     epochs. Returns the curves: NLL-oracle of G untrained and after each MLE
     epoch ("mle") and each adversarial epoch ("seqgan"), and the mean reward
     Q of each policy-gradient step ("mean_reward")."""
-    rng = np.random.default_rng(cfg.seed)
+    rng, xp = np.random.default_rng(cfg.seed), get_xp(cfg.backend)
     if oracle is None:
-        oracle = make_oracle(cfg.seed, cfg.vocab_size, cfg.emb_dim, cfg.hidden_dim, cfg.seq_len)
+        oracle = make_oracle(cfg.seed, cfg.vocab_size, cfg.emb_dim, cfg.hidden_dim, cfg.seq_len, xp=xp)
     G = LanguageModel.random(rng, cfg.vocab_size, cfg.emb_dim, cfg.hidden_dim, cfg.seq_len,
-                             cfg.g_init_std, name="G_theta")
-    D = Discriminator.random(cfg.discriminator(), rng)  # D_phi
+                             cfg.g_init_std, xp=xp, name="G_theta")
+    D = Discriminator.random(cfg.discriminator(), rng, xp=xp)  # D_phi
     g_opt, d_opt = Adam(cfg.g_lr, clip_norm=cfg.g_clip), Adam(cfg.d_lr)
-    mle_state, pg_state = g_opt.init(G.params, np), g_opt.init(G.params, np)  # as the original
-    d_state = d_opt.init(D.params, np)
-    S = oracle.sample(cfg.n_train, rng)  # the real data: positive examples
+    mle_state, pg_state = g_opt.init(G.params, xp), g_opt.init(G.params, xp)  # as the original
+    d_state = d_opt.init(D.params, xp)
+    S = to_numpy(oracle.sample(cfg.n_train, rng))  # the real data: positive examples (host)
 
     def train_discriminator():  # one d-step: fresh negatives, k epochs, eq. (5)
-        fake = G.sample(cfg.d_negatives, rng)
+        fake = to_numpy(G.sample(cfg.d_negatives, rng))
         real = S[rng.choice(len(S), min(cfg.d_negatives, len(S)), replace=False)]
         tokens = np.concatenate([real, fake])  # (2n, T)
         labels = np.concatenate([np.full(len(real), REAL), np.full(len(fake), FAKE)])
@@ -52,7 +53,7 @@ def train_seqgan(cfg, oracle=None):
     for _ in range(cfg.pretrain_d_rounds):  # pre-train D_phi against G_theta's samples
         train_discriminator()
     beta = LanguageModel({k: v.copy() for k, v in G.params.items()}, cfg.seq_len,
-                         name="G_beta")  # beta <- theta
+                         xp=xp, name="G_beta")  # beta <- theta
     for _ in range(cfg.adv_epochs):
         for _ in range(cfg.g_steps):
             Y = G.sample(cfg.batch_size, rng)  # (B, T) from G_theta
