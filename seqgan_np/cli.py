@@ -1,11 +1,12 @@
 """Command line: ``python -m seqgan_np oracle-experiment ...`` and ``... bench``."""
 import argparse
+import signal
 import sys
-import time
 from dataclasses import fields
 
 from .backend import BACKENDS, keep_freed_memory
 from .config import PRESETS, ConfigError, ExperimentConfig, make_config
+from .runfolder import check_new_run, default_folder
 
 BENCH_PHASES = ("gemm", "mle", "pg", "disc", "sample", "nll", "rollout")
 
@@ -55,6 +56,8 @@ def build_parser():
                     help="run folder (default: runs/PRESET-seedN-YYYYmmdd-HHMMSS)")
     ex.add_argument("--resume", metavar="DIR",
                     help="go on with the run saved in DIR (its settings come from its checkpoint)")
+    ex.add_argument("--overwrite", action="store_true",
+                    help="let --out replace a run already in that folder (its files are removed first)")
     ex.add_argument("--backend", choices=BACKENDS,
                     help="array library: numpy (default) or cupy (needs CuPy and a GPU)")
     ex.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
@@ -80,11 +83,13 @@ def bench(args):
     return bench_main(args.backend, args.quick, phases)
 
 
-def oracle_experiment(args):
+def oracle_experiment(args, folder):
+    """Run or resume; ``folder`` (a list) receives the run folder as soon as
+    it is known, for the message of an interruption."""
     from .experiment import OracleExperiment, summary_table  # imports matplotlib
     if args.resume:
         given = [o for o in ("preset", "oracle_params", "seed", "out", "backend")
-                 if getattr(args, o) is not None]
+                 if getattr(args, o) is not None] + (["overwrite"] if args.overwrite else [])
         if given or args.overrides:
             raise ConfigError("--resume takes every setting from the checkpoint; "
                               f"drop {', '.join('--' + g.replace('_', '-') for g in given) or '--set'}")
@@ -93,8 +98,10 @@ def oracle_experiment(args):
         overrides = {k: v for k, v in (("oracle_params", args.oracle_params), ("seed", args.seed),
                                        ("backend", args.backend)) if v is not None}
         cfg = make_config(args.preset or "standard", list(args.overrides) + [f"{k}={v}" for k, v in overrides.items()])
-        out = args.out or f"runs/{cfg.preset}-seed{cfg.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
-        exp = OracleExperiment(cfg, out)
+        if args.out:
+            check_new_run(args.out, args.overwrite)  # before any work
+        exp = OracleExperiment(cfg, args.out or default_folder(cfg.preset, cfg.seed), overwrite=args.overwrite)
+    folder.append(exp.out)
     print(f"run folder: {exp.out}", file=sys.stderr)
     res = exp.run()
     print(summary_table(res))
@@ -102,15 +109,34 @@ def oracle_experiment(args):
     return 0
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM ends a run as Ctrl-C does: the lock is released
+
+
+def _error(message):
+    print(f"python -m seqgan_np: error: {message}", file=sys.stderr)
+    return 2
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     keep_freed_memory()
+    folder = []  # the run folder, once known
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        return {"oracle-experiment": oracle_experiment, "bench": bench}[args.command](args)
-    except (ConfigError, ValueError, FileNotFoundError, RuntimeError) as e:
-        print(f"python -m seqgan_np: error: {e}", file=sys.stderr)
-        return 2
+        if args.command == "bench":
+            return bench(args)
+        return oracle_experiment(args, folder)
+    except (ConfigError, ValueError, RuntimeError) as e:  # FolderError, NonFiniteError too
+        return _error(e)
+    except OSError as e:  # permissions, a full disk, a path of the wrong kind
+        where = f"{e.filename}: " if e.filename else ""
+        return _error(f"{where}{e.strerror or e}" + (f" (in {folder[0]})" if folder else ""))
+    except MemoryError:
+        return _error("out of memory: choose smaller sizes (vocab_size, n_train, d_negatives, ...)")
     except KeyboardInterrupt:
-        print("\ninterrupted: go on with --resume RUN_FOLDER (from the last checkpoint)",
-              file=sys.stderr)
+        resume = f"--resume {folder[0]}" if folder else "--resume RUN_FOLDER"
+        print(f"\ninterrupted: go on with {resume} (from the last checkpoint)", file=sys.stderr)
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -9,6 +9,8 @@ Presets:
   quick     a small demonstration of the whole pipeline in under a minute
             (too small to show the paper's effect)
 """
+import math
+import os
 from dataclasses import asdict, dataclass, fields, replace
 
 from .backend import BACKENDS
@@ -116,15 +118,58 @@ def make_config(preset="standard", overrides=()):
     return check_config(replace(PRESETS[preset], **changes))
 
 
+def _of_its_type(f, value):
+    """Whether ``value`` has the type of field ``f``'s default (an int is a float too)."""
+    kind = type(f.default)
+    if kind is tuple:
+        return isinstance(value, tuple) and all(isinstance(v, int) and not isinstance(v, bool)
+                                                for v in value)
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+
+
+def memory_needed(cfg):
+    """Bytes of the largest arrays a run holds at once (a lower bound): the
+    parameters of the oracle, G_theta, the MLE branch and G_beta with the
+    Adam moments of three of them, D_phi with its moments and its per-token
+    tables in the rollout, the data, and the rollout's completions."""
+    V, E, H, T = cfg.vocab_size, cfg.emb_dim, cfg.hidden_dim, cfg.seq_len
+    g = V * E + (E + H + 1) * 4 * H + (H + 1) * V  # one language model
+    d_cfg = cfg.discriminator()
+    D = d_cfg.features
+    d = V * d_cfg.emb_dim + sum(K * d_cfg.emb_dim * F + F for K, F in
+                                zip(d_cfg.filter_sizes, d_cfg.num_filters)) + 2 * D * D + 5 * D
+    tables = sum(K * V * F for K, F in zip(d_cfg.filter_sizes, d_cfg.num_filters))
+    floats = 4 * g + 3 * 2 * g + 3 * d + tables  # models, moments, D and its tables
+    rollout_rows = (T - 1) * cfg.rollouts * cfg.batch_size
+    ints = (cfg.n_train + cfg.n_test + cfg.n_eval + 2 * cfg.d_negatives + rollout_rows) * T
+    return 4 * floats + 8 * ints
+
+
+def physical_memory():
+    """This machine's memory in bytes, or None where it cannot be read."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
 def check_config(cfg):
-    """Raise ConfigError naming the first setting with a bad value."""
+    """Raise ConfigError naming the first setting with a bad value, or
+    settings that cannot train (a batch larger than the data) or cannot fit
+    in this machine's memory, before any work is done."""
     def bad(name, why):
         raise ConfigError(f"setting {name}={getattr(cfg, name)!r}: {why}")
 
     for f in fields(cfg):
+        value = getattr(cfg, f.name)
+        if not _of_its_type(f, value):
+            bad(f.name, f"expected {'a tuple of integers' if type(f.default) is tuple else type(f.default).__name__}")
+        if isinstance(value, float) and not math.isfinite(value):
+            bad(f.name, "must be a finite number")
         if f.name in D_SETTINGS:
             continue  # checked below, by DiscriminatorConfig
-        value = getattr(cfg, f.name)
         if isinstance(value, int) and f.name != "seed" and value < 1:
             bad(f.name, "must be a positive integer")
         if isinstance(value, float) and not value > 0 and f.name != "rollout_update_rate":
@@ -141,6 +186,18 @@ def check_config(cfg):
         bad(next(name for name, d in D_SETTINGS.items() if d == e.name), e.why)
     if cfg.n_eval_disc > min(cfg.n_eval, cfg.n_test):
         bad("n_eval_disc", f"must not exceed n_eval and n_test ({min(cfg.n_eval, cfg.n_test)})")
+    if cfg.seq_len < 2:
+        bad("seq_len", "must be at least 2: the rollout needs a prefix to complete")
+    if cfg.batch_size > cfg.n_train:
+        bad("batch_size", f"exceeds n_train={cfg.n_train}: an MLE epoch would take no step "
+                          f"(only whole batches are used)")
+    if cfg.batch_size > 2 * min(cfg.d_negatives, cfg.n_train):
+        bad("batch_size", f"exceeds the {2 * min(cfg.d_negatives, cfg.n_train)} sequences of a "
+                          f"discriminator round (d_negatives={cfg.d_negatives}): it would take no step")
+    need, have = memory_needed(cfg), physical_memory()
+    if have and need > have:
+        raise ConfigError(f"these settings need at least {need / 2 ** 30:,.1f} GiB of memory "
+                          f"(vocab_size={cfg.vocab_size}, ...); this machine has {have / 2 ** 30:,.1f} GiB")
     return cfg
 
 
@@ -150,9 +207,15 @@ def config_to_dict(cfg):
 
 def config_from_dict(d, source):
     """Rebuild a config saved by ``config_to_dict`` (from a checkpoint)."""
+    if not isinstance(d, dict):
+        raise ConfigError(f"{source}: the saved settings are not a mapping (corrupt)")
     names = {f.name for f in fields(ExperimentConfig)}
-    unknown = set(d) - names
-    if unknown:
-        raise ConfigError(f"{source}: unknown settings {', '.join(sorted(unknown))}")
+    unknown, missing = set(d) - names, names - set(d)
+    if unknown or missing:
+        raise ConfigError(f"{source}: {'unknown' if unknown else 'missing'} settings "
+                          f"{', '.join(sorted(unknown or missing))} (corrupt)")
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
-    return check_config(ExperimentConfig(**values))
+    try:
+        return check_config(ExperimentConfig(**values))
+    except ConfigError as e:
+        raise ConfigError(f"{source}: {e} (corrupt)") from None

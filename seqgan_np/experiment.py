@@ -24,6 +24,7 @@ import copy
 import csv
 import io
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -32,6 +33,7 @@ import numpy as np
 
 from .backend import backend_name, get_xp, to_numpy
 from .checkpoint import load_checkpoint, save_checkpoint, write_text
+from .checks import check_tokens
 from .config import config_from_dict, config_to_dict
 from .data import shuffled_batches
 from .discriminator import FAKE, REAL, Discriminator
@@ -41,6 +43,7 @@ from .optim import Adam
 from .oracle import load_oracle, make_oracle
 from .plots import plot_learning_curves
 from .rollout import rollout_rewards, update_rollout_policy
+from .runfolder import FolderError, check_new_run, locked, remove_leftovers
 
 PHASES = ("data", "pretrain_g", "mle_branch", "pretrain_d", "adversarial")
 STREAMS = ("init", "data", "pretrain_g", "mle_branch", "d_train", "adversarial",
@@ -74,16 +77,27 @@ def _clock(seconds):
     return f"{m // 60}:{m % 60:02d}:{s:02d}" if m >= 60 else f"{m}:{s:02d}"
 
 
-class OracleExperiment:
-    """One run of the synthetic experiment in the folder ``out_dir``."""
+class NonFiniteError(ValueError):
+    """A loss, gradient norm, reward or evaluation that is not a finite number."""
 
-    def __init__(self, cfg, out_dir, progress=None):
-        self.cfg, self.out = cfg, Path(out_dir)
+
+class OracleExperiment:
+    """One run of the synthetic experiment in the folder ``out_dir``.
+
+    A new run refuses a folder that holds another run unless ``overwrite``;
+    ``resume`` goes on with the run saved in a folder (see runfolder.py)."""
+
+    def __init__(self, cfg, out_dir, progress=None, overwrite=False, oracle=None):
+        self.cfg, self.out, self.overwrite = cfg, Path(out_dir), overwrite
+        self.resumed = False
         self.xp = xp = get_xp(cfg.backend)
         self.progress = progress or Progress()
         seeds = np.random.SeedSequence(cfg.seed).spawn(len(STREAMS))
         self.rng = {name: np.random.default_rng(s) for name, s in zip(STREAMS, seeds)}
-        if cfg.oracle_params:
+        self.unit = ("set-up", 0)  # (phase, unit) in progress: named when a number is not finite
+        if oracle is not None:  # a resumed run: the checkpoint's oracle
+            self.oracle = oracle
+        elif cfg.oracle_params:
             self.oracle = load_oracle(cfg.oracle_params, cfg.seq_len, xp=xp)
             if self.oracle.vocab_size != cfg.vocab_size:
                 raise ValueError(f"{cfg.oracle_params}: the oracle's vocabulary is "
@@ -125,8 +139,20 @@ class OracleExperiment:
                 "pretrain_d": cfg.pretrain_d_rounds, "adversarial": cfg.adv_epochs}[phase]
 
     def run(self):
-        """Run (or go on with) every phase, then write the outputs."""
+        """Run (or go on with) every phase, then write the outputs. The
+        folder is locked meanwhile; a number that is not finite stops the
+        run at once (NonFiniteError), leaving the last good checkpoint."""
+        if self.out.exists() and not self.out.is_dir():
+            raise FolderError(f"--out {self.out} is a file, not a folder")
         self.out.mkdir(parents=True, exist_ok=True)
+        with locked(self.out):
+            if self.resumed:
+                remove_leftovers(self.out)
+            else:
+                check_new_run(self.out, self.overwrite)
+            return self._run()
+
+    def _run(self):
         write_text(self.out / "config.json", json.dumps(config_to_dict(self.cfg), indent=2))
         step = {"data": self.make_data, "pretrain_g": self.mle_epoch_of_g,
                 "mle_branch": self.mle_epoch_of_branch, "pretrain_d": self.discriminator_round,
@@ -139,6 +165,7 @@ class OracleExperiment:
                 self.seconds[phase] = time.perf_counter() - started
             while self.done[phase] < total:
                 t0, n_rows = time.perf_counter(), len(self.rows)
+                self.unit = (phase, self.done[phase] + 1)
                 step[phase]()
                 self.done[phase] += 1
                 self.after_unit(phase, self.done[phase], total)
@@ -152,6 +179,7 @@ class OracleExperiment:
 
     def start_phase(self, phase):
         """Set-up at a phase's first unit (never repeated on resume)."""
+        self.unit = (phase, 0)
         if phase == "pretrain_g":
             self.evaluate("pretrain", 0, self.G)  # the untrained generator
         elif phase == "mle_branch":  # both branches start from the pre-trained G
@@ -172,6 +200,19 @@ class OracleExperiment:
                 "adversarial": ("seqgan", self.G, self.cfg.pretrain_g_epochs)}[phase]
             self.evaluate(branch, offset + done, model, with_d=phase == "adversarial")
 
+    def finite(self, quantity, value):
+        """``value`` (a float or an array), or NonFiniteError naming the phase,
+        the unit and the quantity."""
+        ok = math.isfinite(value) if isinstance(value, float) else bool(self.xp.isfinite(value).all())
+        if not ok:
+            phase, unit = self.unit
+            what = {"data": "step", "pretrain_d": "round"}.get(phase, "epoch")
+            kept = (f"its last good checkpoint stays in {self.out / CHECKPOINT}"
+                    if (self.out / CHECKPOINT).exists() else "no checkpoint had been written yet")
+            raise NonFiniteError(f"phase {phase}, {what} {unit}: {quantity} is not finite; "
+                                 f"the run stops here and {kept}")
+        return value
+
     @staticmethod
     def note(row):
         return f"| {row['branch']} epoch {row['epoch']}: NLL-oracle {row['nll_oracle']:.3f}"
@@ -182,17 +223,20 @@ class OracleExperiment:
         self.train = to_numpy(self.oracle.sample(cfg.n_train, rng))  # (n_train, T)
         self.test = to_numpy(self.oracle.sample(cfg.n_test, rng))  # (n_test, T)
         # The entropy floor: the oracle's NLL of its own (held-out) samples.
-        self.baselines["oracle_entropy"] = nll_oracle(self.oracle, self.test)
+        self.baselines["oracle_entropy"] = self.finite("the oracle's entropy",
+                                                       nll_oracle(self.oracle, self.test))
         # "Random" of Table 1: tokens drawn from the training data's unigram frequencies.
         freq = np.bincount(self.train.ravel(), minlength=cfg.vocab_size) / self.train.size
         unigram = self.rng["eval"].choice(cfg.vocab_size, size=(cfg.n_eval, cfg.seq_len), p=freq)
-        self.baselines["random_unigram"] = nll_oracle(self.oracle, unigram)
+        self.baselines["random_unigram"] = self.finite("the unigram baseline",
+                                                       nll_oracle(self.oracle, unigram))
 
     def _mle_epoch(self, model, state, rng):
         """One pass over the training data in shuffled batches."""
         for idx in shuffled_batches(len(self.train), self.cfg.batch_size, rng):
-            _, grads = model.mle_loss_and_grads(self.xp.asarray(self.train[idx]))  # (B, T)
-            self.g_opt.step(model.params, grads, state)
+            loss, grads = model.mle_loss_and_grads(self.xp.asarray(self.train[idx]))  # (B, T)
+            self.finite("the MLE loss", loss)
+            self.finite("the MLE gradient norm", self.g_opt.step(model.params, grads, state))
 
     def mle_epoch_of_g(self):
         self._mle_epoch(self.G, self.opt_state["G"], self.rng["pretrain_g"])
@@ -212,7 +256,8 @@ class OracleExperiment:
         labels = np.concatenate([np.full(len(real), REAL), np.full(n, FAKE)])
         for _ in range(cfg.d_epochs):
             for idx in shuffled_batches(len(tokens), cfg.batch_size, rng):
-                _, grads = self.D.loss_and_grads(xp.asarray(tokens[idx]), xp.asarray(labels[idx]), rng)
+                loss, grads = self.D.loss_and_grads(xp.asarray(tokens[idx]), xp.asarray(labels[idx]), rng)
+                self.finite("the discriminator's loss", loss)
                 self.d_opt.step(self.D.params, grads, self.opt_state["D"])
 
     def adversarial_epoch(self):
@@ -224,8 +269,11 @@ class OracleExperiment:
         for _ in range(cfg.g_steps):
             Y = self.G.sample(cfg.batch_size, self.rng["adversarial"])  # (B, T) from G_theta
             Q = rollout_rewards(Y, self.beta, self.D, cfg.rollouts, self.rng["rollout"])  # (B, T)
-            _, grads = self.G.pg_loss_and_grads(Y, Q)  # REINFORCE, eq. (8)
-            self.g_opt.step(self.G.params, grads, self.opt_state["G_pg"])
+            self.finite("the rollout's rewards Q", Q)
+            loss, grads = self.G.pg_loss_and_grads(Y, Q)  # REINFORCE, eq. (8)
+            self.finite("the policy-gradient loss", loss)
+            self.finite("the policy-gradient norm",
+                        self.g_opt.step(self.G.params, grads, self.opt_state["G_pg"]))
         update_rollout_policy(self.beta.params, self.G.params, cfg.rollout_update_rate)
         for _ in range(cfg.d_steps):
             self.discriminator_round()
@@ -238,16 +286,16 @@ class OracleExperiment:
         cfg, t0 = self.cfg, time.perf_counter()
         samples = model.sample(cfg.n_eval, self.rng["eval"])  # (n_eval, T)
         row = {"branch": branch, "epoch": epoch,
-               "nll_oracle": nll_oracle(self.oracle, samples),
-               "nll_test": nll_test(model, self.test),
+               "nll_oracle": self.finite("NLL-oracle", nll_oracle(self.oracle, samples)),
+               "nll_test": self.finite("NLL-test", nll_test(model, self.test)),
                "d_accuracy": None, "d_loss": None, "mean_reward": None}
         if with_d:
-            n = cfg.n_eval_disc
-            p_real = to_numpy(self.D.predict_proba(self.test[:n]))[:, REAL].astype(np.float64)
-            p_fake = to_numpy(self.D.predict_proba(samples[:n]))[:, REAL].astype(np.float64)
+            n, sure = cfg.n_eval_disc, 1e-12  # float32 rounds a sure D to 0 or 1: keep the logs finite
+            p_real, p_fake = (np.clip(to_numpy(self.D.predict_proba(x))[:, REAL].astype(np.float64),
+                                      sure, 1.0 - sure) for x in (self.test[:n], samples[:n]))
             row["d_accuracy"] = float(((p_real > 0.5).mean() + (p_fake < 0.5).mean()) / 2)
             row["d_loss"] = float(-(np.log(p_real).mean() + np.log1p(-p_fake).mean()) / 2)
-            row["mean_reward"] = float(p_fake.mean())
+            row["mean_reward"] = self.finite("the mean reward", float(p_fake.mean()))
         row["seconds"] = round(time.perf_counter() - t0, 3)
         self.rows.append(row)
 
@@ -261,44 +309,83 @@ class OracleExperiment:
         for k in dst:
             dst[k][...] = self.xp.asarray(src[k])
 
-    def save(self):
-        arrays, adam_t = {}, {}
+    def _arrays(self):
+        """Every array a checkpoint holds, by name, on the host."""
+        arrays = {}
         for name, m in self._models().items():
             arrays.update({f"{name}/{k}": to_numpy(v) for k, v in m.params.items()})
         for name, st in self.opt_state.items():
             arrays.update({f"{name}.adam_m/{k}": to_numpy(v) for k, v in st.m.items()})
             arrays.update({f"{name}.adam_v/{k}": to_numpy(v) for k, v in st.v.items()})
-            adam_t[name] = st.t
         if self.train is not None:
             arrays["data/train"], arrays["data/test"] = self.train, self.test
+        return arrays
+
+    def save(self):
+        arrays = self._arrays()
         meta = {"config": config_to_dict(self.cfg), "done": self.done, "seconds": self.seconds,
-                "rows": self.rows, "baselines": self.baselines, "adam_t": adam_t,
+                "rows": self.rows, "baselines": self.baselines,
+                "adam_t": {name: st.t for name, st in self.opt_state.items()},
                 "rng": {k: r.bit_generator.state for k, r in self.rng.items()}}
         save_checkpoint(self.out / CHECKPOINT, arrays, meta)
 
     @classmethod
     def resume(cls, out_dir, progress=None):
-        """The experiment saved in ``out_dir``, ready to go on with ``run()``."""
+        """The experiment saved in ``out_dir``, ready to go on with ``run()``.
+        Everything comes from the checkpoint (the oracle too), so it resumes
+        from any working folder; a checkpoint that does not hold what a run
+        of its own settings needs is refused as corrupt, naming it."""
         path = Path(out_dir) / CHECKPOINT
         arrays, meta = load_checkpoint(path)
+
+        def corrupt(why):
+            return ValueError(f"checkpoint {path} is corrupt: {why}; it cannot be resumed")
+
         try:
-            cfg = config_from_dict(meta["config"], str(path))
-            exp = cls(cfg, out_dir, progress)
-            for name, m in exp._models().items():
-                exp._assign(m.params, {k: arrays[f"{name}/{k}"] for k in m.params})
-            for name, st in exp.opt_state.items():
-                exp._assign(st.m, {k: arrays[f"{name}.adam_m/{k}"] for k in st.m})
-                exp._assign(st.v, {k: arrays[f"{name}.adam_v/{k}"] for k in st.v})
-                st.t = int(meta["adam_t"][name])
+            cfg = config_from_dict(meta.get("config"), str(path))
+            xp = get_xp(cfg.backend)
+            oracle = LanguageModel({k[len("oracle/"):]: xp.asarray(v) for k, v in arrays.items()
+                                    if k.startswith("oracle/")}, cfg.seq_len, xp=xp,
+                                   name="oracle")  # checked like any model
+            if oracle.vocab_size != cfg.vocab_size:
+                raise ValueError(f"the oracle's vocabulary is {oracle.vocab_size}, "
+                                 f"the setting vocab_size={cfg.vocab_size}")
+        except ValueError as e:
+            raise corrupt(e) from None
+        exp = cls(cfg, out_dir, progress, oracle=oracle)
+        exp.resumed = True
+        expected = {k: (v.shape, v.dtype) for k, v in exp._arrays().items()}
+        if "data/train" in arrays:  # the data phase is done: the real data
+            expected["data/train"] = ((cfg.n_train, cfg.seq_len), arrays["data/train"].dtype)
+            expected["data/test"] = ((cfg.n_test, cfg.seq_len), arrays["data/train"].dtype)
+        for key, (shape, dtype) in expected.items():
+            got = arrays.get(key)
+            if got is None or got.shape != shape or got.dtype != dtype:
+                raise corrupt(f"array {key!r} is missing or has the wrong shape or dtype")
+        try:
+            meta = check_meta(meta, exp, "data/train" in arrays)
             if "data/train" in arrays:
-                exp.train, exp.test = arrays["data/train"], arrays["data/test"]
-            for k, state in meta["rng"].items():
-                exp.rng[k].bit_generator.state = state
-            exp.done, exp.seconds = meta["done"], meta["seconds"]
-            exp.rows, exp.baselines = meta["rows"], meta["baselines"]
-        except (KeyError, ValueError, TypeError) as e:
-            raise ValueError(f"checkpoint {path} is incomplete or inconsistent: {e}") from None
+                for key in ("data/train", "data/test"):
+                    check_tokens(arrays[key], cfg.vocab_size, cfg.seq_len, key)
+            exp._restore(arrays, meta)
+        except (KeyError, ValueError, TypeError, AttributeError) as e:
+            raise corrupt(e) from None
         return exp
+
+    def _restore(self, arrays, meta):
+        """Parameters, optimiser states, data, random states and counters."""
+        for name, m in self._models().items():
+            self._assign(m.params, {k: arrays[f"{name}/{k}"] for k in m.params})
+        for name, st in self.opt_state.items():
+            self._assign(st.m, {k: arrays[f"{name}.adam_m/{k}"] for k in st.m})
+            self._assign(st.v, {k: arrays[f"{name}.adam_v/{k}"] for k in st.v})
+            st.t = meta["adam_t"][name]
+        if "data/train" in arrays:
+            self.train, self.test = arrays["data/train"], arrays["data/test"]
+        for k, state in meta["rng"].items():
+            self.rng[k].bit_generator.state = state
+        self.done, self.seconds = meta["done"], meta["seconds"]
+        self.rows, self.baselines = meta["rows"], meta["baselines"]
 
     # --------------------------------------------------------------- outputs
     def final(self, branch):
@@ -338,8 +425,54 @@ class OracleExperiment:
                              out / "nll_oracle.png",
                              f"SeqGAN vs MLE: preset '{cfg.preset}', "
                              f"{Path(cfg.oracle_params).name if cfg.oracle_params else 'built-in'} oracle")
-        write_text(out / "results.json", json.dumps(res, indent=2))
+        write_text(out / "results.json", json.dumps(res, indent=2, allow_nan=False))
         return res
+
+
+def check_meta(meta, exp, has_data):
+    """The checkpoint's counters, times, rows, baselines, Adam steps and
+    random states, checked for their keys, types and ranges (a ValueError
+    that says what is wrong); returns them."""
+    def expect(ok, why):
+        if not ok:
+            raise ValueError(why)
+
+    def finite_number(v):
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+    keys = {"config", "done", "seconds", "rows", "baselines", "adam_t", "rng"}
+    expect(isinstance(meta, dict) and keys <= meta.keys(), f"meta lacks {sorted(keys - set(meta))}")
+    done, seconds = meta["done"], meta["seconds"]
+    expect(isinstance(done, dict) and set(done) == set(PHASES), "done: expected one count per phase")
+    for phase in PHASES:
+        n = done[phase]
+        expect(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= exp.units(phase),
+               f"done[{phase!r}]={n!r}: not a count in [0, {exp.units(phase)}]")
+    expect((done["data"] == 1) == has_data, "the data phase and the data arrays disagree")
+    expect(isinstance(seconds, dict) and set(seconds) == set(PHASES)
+           and all(finite_number(v) and v >= 0 for v in seconds.values()),
+           "seconds: expected a non-negative number per phase")
+    rows = meta["rows"]
+    expect(isinstance(rows, list), "rows: expected a list")
+    for row in rows:
+        expect(isinstance(row, dict) and set(row) == set(CSV_FIELDS)
+               and row["branch"] in ("pretrain", "mle", "seqgan")
+               and isinstance(row["epoch"], int)
+               and all(finite_number(row[k]) for k in ("nll_oracle", "nll_test", "seconds"))
+               and all(row[k] is None or finite_number(row[k])
+                       for k in ("d_accuracy", "d_loss", "mean_reward")),
+               f"an evaluation row is malformed: {str(row)[:200]}")
+    baselines = meta["baselines"]
+    expect(isinstance(baselines, dict) and all(finite_number(v) for v in baselines.values())
+           and (not has_data or set(baselines) == {"oracle_entropy", "random_unigram"}),
+           "baselines: expected the oracle's entropy and the unigram row")
+    adam_t = meta["adam_t"]
+    expect(isinstance(adam_t, dict) and set(adam_t) == set(exp.opt_state)
+           and all(isinstance(t, int) and not isinstance(t, bool) and t >= 0 for t in adam_t.values()),
+           "adam_t: expected a non-negative step count per optimiser")
+    expect(isinstance(meta["rng"], dict) and set(meta["rng"]) == set(STREAMS),
+           "rng: expected one generator state per stream")
+    return meta
 
 
 def summary_table(res):

@@ -155,7 +155,7 @@ def _function(fn):
 for _name in ("zeros", "zeros_like", "empty", "empty_like", "full", "ones", "arange",
               "concatenate", "stack", "tile", "broadcast_to", "exp", "log", "log1p", "tanh",
               "sqrt", "maximum", "minimum", "where", "cumsum", "nextafter", "multiply",
-              "divide", "matmul", "sum", "abs"):
+              "divide", "matmul", "sum", "abs", "isfinite"):
     globals()[_name] = _function(getattr(np, _name))
 
 
