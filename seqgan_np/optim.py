@@ -11,17 +11,20 @@ from .backend import array_module, for_each_chunk
 
 
 def global_norm(grads):
-    """sqrt of the sum of squares of every gradient entry."""
-    return math.sqrt(sum(float((g * g).sum()) for g in grads.values()))
+    """sqrt of the sum of squares of every gradient entry, summed in float64:
+    a 0-d array on the gradients' device (no wait for the host on a GPU)."""
+    xp = array_module(next(iter(grads.values())))
+    return xp.sqrt(sum((g * g).sum().astype(xp.float64) for g in grads.values()))
 
 
 def clip_by_global_norm(grads, max_norm):
     """Scale all gradients by max_norm / max(norm, max_norm), in place, as
-    TensorFlow's clip_by_global_norm. Returns the norm before clipping."""
+    TensorFlow's clip_by_global_norm. Returns the norm before clipping (0-d).
+    The scale stays on the device: under the limit it is exactly 1."""
     norm = global_norm(grads)
-    if norm > max_norm:
-        for g in grads.values():
-            g *= max_norm / norm
+    scale = max_norm / array_module(norm).maximum(norm, max_norm)  # 0-d, float64
+    for g in grads.values():
+        g *= scale.astype(g.dtype)
     return norm
 
 
