@@ -234,7 +234,8 @@ class OracleExperiment:
     def _mle_epoch(self, model, state, rng):
         """One pass over the training data in shuffled batches."""
         for idx in shuffled_batches(len(self.train), self.cfg.batch_size, rng):
-            loss, grads = model.mle_loss_and_grads(self.xp.asarray(self.train[idx]))  # (B, T)
+            # host batches: checked on the host, then uploaded (no device sync for the checks)
+            loss, grads = model.mle_loss_and_grads(self.train[idx])  # (B, T)
             self.finite("the MLE loss", loss)
             self.finite("the MLE gradient norm", self.g_opt.step(model.params, grads, state))
 
@@ -247,7 +248,7 @@ class OracleExperiment:
     def discriminator_round(self):
         """Fresh negatives from G_theta against as many real sequences, then
         d_epochs epochs of D steps over them (the original's d-step)."""
-        cfg, rng, xp = self.cfg, self.rng["d_train"], self.xp
+        cfg, rng = self.cfg, self.rng["d_train"]
         n = cfg.d_negatives
         fake = to_numpy(self.G.sample(n, rng))  # (n, T)
         real = self.train if n >= len(self.train) else \
@@ -256,7 +257,7 @@ class OracleExperiment:
         labels = np.concatenate([np.full(len(real), REAL), np.full(n, FAKE)])
         for _ in range(cfg.d_epochs):
             for idx in shuffled_batches(len(tokens), cfg.batch_size, rng):
-                loss, grads = self.D.loss_and_grads(xp.asarray(tokens[idx]), xp.asarray(labels[idx]), rng)
+                loss, grads = self.D.loss_and_grads(tokens[idx], labels[idx], rng)  # host batches
                 self.finite("the discriminator's loss", loss)
                 self.d_opt.step(self.D.params, grads, self.opt_state["D"])
 
