@@ -15,14 +15,14 @@ in one chunk).
 Class REAL = 1 is "real": the reward of a sequence is D's softmax
 probability of class REAL, as in the original.
 """
+import math
 from dataclasses import dataclass
-from numbers import Integral
 from types import SimpleNamespace
 
 import numpy as np
 
-from .backend import for_each_chunk
-from .checks import check_params, check_tokens
+from .backend import for_each_chunk, to_numpy
+from .checks import as_array, check_params, check_positive_int, check_tokens, is_positive_int
 from .layers import (affine_backward, affine_forward, conv_maxpool_backward,
                      conv_maxpool_forward, dropout_backward, dropout_forward,
                      dropout_mask, embedding_backward, embedding_forward,
@@ -41,10 +41,6 @@ class DiscriminatorConfigError(ValueError):
         self.name, self.why = name, why
 
 
-def _positive_int(value):
-    return isinstance(value, Integral) and value >= 1
-
-
 @dataclass(frozen=True)
 class DiscriminatorConfig:
     """D's settings, the original's by default; the one place they are checked."""
@@ -61,24 +57,24 @@ class DiscriminatorConfig:
             raise DiscriminatorConfigError(name, getattr(self, name), why)
 
         for name in ("vocab_size", "seq_len", "emb_dim"):
-            if not _positive_int(getattr(self, name)):
+            if not is_positive_int(getattr(self, name)):
                 bad(name, "must be a positive integer")
         if not self.filter_sizes:
             bad("filter_sizes", "needs at least one filter width")
         for K in self.filter_sizes:
-            if not (_positive_int(K) and K <= self.seq_len):
+            if not (is_positive_int(K) and K <= self.seq_len):
                 bad("filter_sizes",
                     f"filter width {K} is not an integer in [1, seq_len={self.seq_len}]")
         if len(set(self.filter_sizes)) != len(self.filter_sizes):
             bad("filter_sizes", "each width may appear once (its parameters are named by it)")
         if len(self.num_filters) != len(self.filter_sizes):
             bad("num_filters", f"needs one count per filter width ({len(self.filter_sizes)})")
-        if not all(_positive_int(F) for F in self.num_filters):
+        if not all(is_positive_int(F) for F in self.num_filters):
             bad("num_filters", "counts must be positive integers")
         if not 0.0 < self.dropout_keep <= 1.0:
             bad("dropout_keep", "must be in (0, 1]")
-        if not self.l2_reg >= 0.0:
-            bad("l2_reg", "must be non-negative")
+        if not 0.0 <= self.l2_reg < math.inf:
+            bad("l2_reg", "must be non-negative and finite")
 
     @property
     def features(self):
@@ -196,20 +192,26 @@ def softmax(logits, xp=np):
 
 
 class Discriminator:
-    """D_phi with its parameters (``xp`` arrays, updated in place by Adam)."""
+    """D_phi with its parameters (``xp`` arrays, updated in place by Adam).
+    Where a method takes ``tokens`` (R, T) or ``labels`` (R,), lists of ints
+    are accepted too."""
 
     def __init__(self, cfg, params, xp=np, chunk_rows=256):
-        check_params(params, disc_param_shapes(cfg), "discriminator")
+        if not isinstance(cfg, DiscriminatorConfig):
+            raise ValueError(f"discriminator: cfg must be a DiscriminatorConfig, "
+                             f"got {type(cfg).__name__}")
+        check_params(params, disc_param_shapes(cfg), "discriminator")  # finite too: once, here
+        check_positive_int(chunk_rows, "discriminator: chunk_rows")
         self.cfg, self.params, self.xp, self.chunk_rows = cfg, params, xp, chunk_rows
 
     @classmethod
     def random(cls, cfg, rng, xp=np, dtype=np.float32, **kwargs):
         return cls(cfg, init_disc_params(cfg, rng, xp, dtype), xp, **kwargs)
 
-    def checked(self, tokens):
-        """``tokens`` as an ``xp`` array, after checking dtype, shape and ids."""
-        check_tokens(tokens, self.cfg.vocab_size, self.cfg.seq_len)
-        return self.xp.asarray(tokens)
+    def checked(self, tokens, name="tokens"):
+        """``tokens`` (an array or nested lists) as an ``xp`` array, after
+        checking dtype, shape (at least one row) and ids."""
+        return self.xp.asarray(check_tokens(tokens, self.cfg.vocab_size, self.cfg.seq_len, name))
 
     def loss_and_grads(self, tokens, labels, rng=None, mask=None):
         """Training loss and gradients on tokens (B, T) with labels (B,) in
@@ -217,7 +219,7 @@ class Discriminator:
         given ``mask`` (B, D)."""
         xp, cfg = self.xp, self.cfg
         tokens = self.checked(tokens)
-        labels = xp.asarray(labels)
+        labels = xp.asarray(as_array(labels, "labels"))
         B = tokens.shape[0]
         if labels.shape != (B,) or not np.issubdtype(labels.dtype, np.integer) \
                 or bool(((labels != REAL) & (labels != FAKE)).any()):
@@ -259,7 +261,7 @@ class Discriminator:
         ``prefix_len[r]`` tokens of tokens[source[r]] (tokens (B, T)): simply
         the forward of every completion. ``source`` and ``prefix_len`` are
         (R,) host int arrays (``check_completions``)."""
-        tokens, completions = self.checked(tokens), self.checked(completions)
+        tokens, completions = self.checked(tokens), self.checked(completions, "completions")
         check_completions(tokens, completions, source, prefix_len, self.xp)
         return self.predict_proba_plain(completions)[:, REAL]  # (R,)
 
@@ -274,7 +276,7 @@ class Discriminator:
         - rows in chunks on threads.
         Rows sorted by prefix length share the most work within a chunk."""
         xp, cfg, params = self.xp, self.cfg, self.params
-        tokens, completions = self.checked(tokens), self.checked(completions)
+        tokens, completions = self.checked(tokens), self.checked(completions, "completions")
         source, prefix_len = check_completions(tokens, completions, source, prefix_len, xp)
         source_xp, T = xp.asarray(source), tokens.shape[1]
         tables = conv_tables(params, cfg.filter_sizes, xp)  # {K: (K, V, F)}
@@ -306,13 +308,14 @@ def check_completions(tokens, completions, source, prefix_len, xp=np):
     """Check that completions (R, T) keep their prefixes: ``source`` and
     ``prefix_len`` (R,) integers in [0, B) and [0, T], and row r equal to
     tokens[source[r]] (tokens (B, T)) in its first prefix_len[r] tokens.
-    Returns source and prefix_len as host arrays."""
-    source, prefix_len = np.asarray(source), np.asarray(prefix_len)
+    Returns source and prefix_len as host arrays (lists are accepted)."""
+    source, prefix_len = to_numpy(as_array(source, "source")), \
+        to_numpy(as_array(prefix_len, "prefix_len"))
     R, (B, T) = completions.shape[0], tokens.shape
 
-    def in_range(values, stop):  # (R,) integers in [0, stop)
+    def in_range(values, stop):  # (R,) integers in [0, stop); R >= 1 (checked)
         return values.shape == (R,) and np.issubdtype(values.dtype, np.integer) \
-            and (R == 0 or (values.min() >= 0 and values.max() < stop))
+            and values.min() >= 0 and values.max() < stop
 
     if not (in_range(source, B) and in_range(prefix_len, T + 1)):
         raise ValueError(f"completions: source and prefix_len must be ({R},) integers "

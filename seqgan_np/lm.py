@@ -9,12 +9,14 @@ reading input t gives logits = h_t W_out + b_out for y_t, so
 G_theta(y_t | Y_1..t-1) = softmax(logits_t)[y_t].
 """
 import functools
+from numbers import Integral
 from types import SimpleNamespace
 
 import numpy as np
 
 from .backend import blas_single_threaded, for_each_chunk, to_numpy
-from .checks import check_float_array, check_params, check_tokens
+from .checks import (as_array, check_finite, check_float_array, check_params,
+                     check_positive_int, check_tokens)
 from .layers import (affine_backward, affine_forward, append_ones, embedding_backward,
                      embedding_forward, exp_shifted_inplace, logsumexp, logsumexp_inplace, row_sums,
                      softmax_cross_entropy_backward, softmax_cross_entropy_forward,
@@ -162,17 +164,26 @@ class LanguageModel:
     ``params`` maps the names of ``lm_param_shapes`` to ``xp`` arrays; the
     optimiser updates them in place. ``chunk_rows`` bounds the rows of logits
     held at once (``chunk_rows`` x V floats) when sampling and scoring.
+    Where a method takes ``tokens`` (n, T), a list of n rows of ints is
+    accepted too; every input is checked where it enters (``checks.py``).
     """
 
     def __init__(self, params, seq_len, start_token=0, xp=np, chunk_rows=256, name="model"):
+        if not isinstance(params, dict):
+            raise ValueError(f"{name}: expected a dict of parameters, got {type(params).__name__}")
         try:
             (V, E), H = params["embedding"].shape, params["U"].shape[0]
         except (KeyError, ValueError, AttributeError, IndexError):
             raise ValueError(f"{name}: parameters need a 2-D 'embedding' and a 'U' "
-                             f"to infer the sizes; got keys {sorted(params)}") from None
-        check_params(params, lm_param_shapes(V, E, H), name)
-        if not 0 <= start_token < V:
-            raise ValueError(f"{name}: start token {start_token} is out of range [0, {V})")
+                             f"to infer the sizes; got keys {sorted(map(str, params))}") from None
+        if min(V, E, H) < 1:
+            raise ValueError(f"{name}: empty parameters: vocabulary {V}, embedding {E}, "
+                             f"hidden {H} must each be at least 1")
+        check_params(params, lm_param_shapes(V, E, H), name)  # finite too: once, here
+        check_positive_int(seq_len, f"{name}: seq_len")
+        check_positive_int(chunk_rows, f"{name}: chunk_rows")
+        if not (isinstance(start_token, Integral) and 0 <= start_token < V):
+            raise ValueError(f"{name}: start token {start_token!r} is out of range [0, {V})")
         self.params, self.seq_len, self.start_token = params, seq_len, start_token
         self.xp, self.chunk_rows, self.name = xp, chunk_rows, name
         self.vocab_size, self.emb_dim, self.hidden_dim = V, E, H
@@ -187,10 +198,10 @@ class LanguageModel:
     def dtype(self):
         return self.params["W"].dtype
 
-    def checked(self, tokens):
-        """``tokens`` as an ``xp`` array, after checking dtype, shape and ids."""
-        check_tokens(tokens, self.vocab_size, self.seq_len)
-        return self.xp.asarray(tokens)
+    def checked(self, tokens, name="tokens"):
+        """``tokens`` (an array or nested lists) as an ``xp`` array, after
+        checking dtype, shape (at least one row) and ids."""
+        return self.xp.asarray(check_tokens(tokens, self.vocab_size, self.seq_len, name))
 
     # ------------------------------------------------------------ training
     def loss_and_grads(self, tokens, weights):
@@ -206,9 +217,11 @@ class LanguageModel:
 
     def pg_loss_and_grads(self, tokens, rewards):
         """REINFORCE, as the original code: -SUM over batch and time of
-        log G(y_t | Y_1..t-1) * Q(Y_1..t-1, y_t). rewards Q (B, T)."""
+        log G(y_t | Y_1..t-1) * Q(Y_1..t-1, y_t). rewards Q (B, T), finite."""
         tokens = self.checked(tokens)
+        rewards = as_array(rewards, "rewards")
         check_float_array(rewards, tokens.shape, "rewards")
+        check_finite(rewards, "rewards")  # a NaN here would reach every parameter in one step
         return self.loss_and_grads(tokens, self.xp.asarray(rewards, dtype=self.dtype))
 
     # ------------------------------------------------- step-by-step running
@@ -274,6 +287,7 @@ class LanguageModel:
         """n sequences from the model, one step at a time for all rows:
         (n, T) int. One uniform per token from the host ``rng``: u[t, r]
         draws token t of row r."""
+        check_positive_int(n, "n")
         xp = self.xp
         u = xp.asarray(rng.random((self.seq_len, n)))  # (T, n)
         y = xp.full(n, self.start_token, dtype=xp.int64)  # the first input
@@ -289,6 +303,7 @@ class LanguageModel:
         """Fast twin of ``sample_plain`` (the same uniforms, the same tokens):
         the rows go in independent chunks (``for_each_chunk``, on threads),
         each chunk through all T steps, with ``step`` and ``draw``."""
+        check_positive_int(n, "n")
         xp, T = self.xp, self.seq_len
         u = xp.asarray(rng.random((T, n)))  # (T, n)
         tokens = xp.empty((n, T), dtype=xp.int64)

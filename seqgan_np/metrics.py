@@ -2,8 +2,9 @@
 
 
 def mean_nll(model, tokens):
-    """Mean per-token negative log-likelihood of ``tokens`` (n, T) under ``model``."""
-    return float(-model.log_prob(tokens).mean() / tokens.shape[1])
+    """Mean per-token negative log-likelihood of ``tokens`` (n, T) under
+    ``model`` (which checks them: n >= 1, T = model.seq_len; lists accepted)."""
+    return float(-model.log_prob(tokens).mean() / model.seq_len)
 
 def nll_oracle(oracle, tokens):
     """NLL-oracle: how likely the oracle finds the generator's samples ``tokens``."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import math
 
 from .backend import array_module, for_each_chunk
+from .checks import check_positive_int
 
 
 def global_norm(grads):
@@ -43,6 +44,18 @@ class Adam:
     eps: float = 1e-8
     clip_norm: float | None = None  # global-norm clip, None for none
     chunk: int = 1 << 18  # entries updated together: small enough to stay in cache
+
+    def __post_init__(self):
+        def bad(name, why):
+            raise ValueError(f"Adam: {name}={getattr(self, name)!r}: {why}")
+
+        for name in ("lr", "eps") + (("clip_norm",) if self.clip_norm is not None else ()):
+            if not 0.0 < getattr(self, name) < math.inf:  # NaN fails too
+                bad(name, "must be a finite positive number")
+        for name in ("beta1", "beta2"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                bad(name, "must be in [0, 1)")
+        check_positive_int(self.chunk, "Adam: chunk")
 
     def init(self, params, xp):
         return AdamState(m={k: xp.zeros_like(p) for k, p in params.items()},

@@ -8,13 +8,13 @@ The pickle goes through an unpickler that permits numpy's array
 reconstruction and nothing else, so a file naming any other global is refused
 before anything in it runs.
 """
+import errno
 import pickle
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from .checks import check_params
+from .checks import check_keys, check_params
 from .lm import LanguageModel, init_lm_params
 
 # The original's per-gate arrays, in the pickle's order.
@@ -44,12 +44,20 @@ class _ArraysOnlyUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"global {module}.{name} is not allowed")
 
 
+def _too_large(path, e):
+    """The error for a file that asks for more memory than there is."""
+    return ValueError(f"{path}: asks for an array too large for memory "
+                      f"({str(e) or 'size unknown'}); is it an oracle parameters file?")
+
+
 def _read_pickle(path):
-    try:
-        with open(path, "rb") as f:
+    with open(path, "rb") as f:  # an unreadable file: the OSError names it
+        try:
             arrays = _ArraysOnlyUnpickler(f, encoding="latin1").load()
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as e:
-        raise ValueError(f"{path}: refused or unreadable pickle: {e}") from None
+        except MemoryError as e:  # an array header asking for 10^12 entries
+            raise _too_large(path, e) from None
+        except Exception as e:  # noqa: BLE001 -- a refused global, or whatever a damaged pickle raises
+            raise ValueError(f"{path}: refused or unreadable pickle: {e}") from None
     if not isinstance(arrays, (list, tuple)) or len(arrays) != len(ORIGINAL_KEYS):
         raise ValueError(f"{path}: expected a list of {len(ORIGINAL_KEYS)} arrays "
                          f"({', '.join(ORIGINAL_KEYS)})")
@@ -57,17 +65,35 @@ def _read_pickle(path):
 
 
 def _read_npz(path):
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
-        raise ValueError(f"{path}: not a readable .npz file: {e}") from None
+    with open(path, "rb") as f:  # an unreadable file: the OSError names it
+        try:
+            with np.load(f, allow_pickle=False) as npz:
+                return {k: npz[k] for k in npz.files}
+        except MemoryError as e:  # a header asking for more than there is
+            raise _too_large(path, e) from None
+        except Exception as e:  # noqa: BLE001 -- zip's checks, NumPy's header parser, ...
+            raise ValueError(f"{path}: not a readable .npz file "
+                             f"({type(e).__name__}: {str(e)[:200]})") from None
+
+
+def _dims(arrays, key, axes, source):
+    """The shape of arrays[key], which must be an array with len(axes) axes."""
+    array = arrays[key]
+    if not isinstance(array, np.ndarray):
+        raise ValueError(f"{source}: parameter {key!r}: expected an array, "
+                         f"got {type(array).__name__}")
+    if array.ndim != len(axes):
+        raise ValueError(f"{source}: parameter {key!r}: expected a {len(axes)}-D array "
+                         f"({', '.join(axes)}), got shape {array.shape}")
+    return array.shape
 
 
 def stack_gates(arrays, source):
-    """Per-gate arrays (the original's layout) -> LanguageModel parameters."""
-    V, E = np.shape(arrays.get("embedding", np.zeros((0, 0))))[:2] or (0, 0)
-    H = np.shape(arrays.get("U_i", np.zeros((0,))))[0]
+    """Per-gate arrays (the original's layout) -> LanguageModel parameters.
+    Every array is checked (keys, type, shape, finite) before any is used;
+    the sizes come from ``embedding`` (V, E) and ``U_i`` (H, H)."""
+    check_keys(arrays, ORIGINAL_KEYS, source)
+    (V, E), (H, _) = _dims(arrays, "embedding", "VE", source), _dims(arrays, "U_i", "HH", source)
     shapes = {"embedding": (V, E), "W_out": (H, V), "b_out": (V,)}
     for g in GATES:
         shapes.update({f"W_{g}": (E, H), f"U_{g}": (H, H), f"b_{g}": (H,)})
@@ -82,6 +108,9 @@ def stack_gates(arrays, source):
 def load_oracle(path, seq_len=20, xp=np, dtype=np.float32, **kwargs):
     """The original oracle from ``path`` (.npz or the original .pkl)."""
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory, not an oracle parameters "
+                                "file (.npz or .pkl)", str(path))
     if not path.is_file():
         raise FileNotFoundError(f"oracle parameters file not found: {path}")
     arrays = _read_pickle(path) if path.suffix == ".pkl" else _read_npz(path)

@@ -18,6 +18,7 @@ numbers from the same uniforms with all P N B completions as one batch.
 import numpy as np
 
 from .backend import for_each_chunk
+from .checks import check_positive_int
 from .discriminator import REAL
 
 
@@ -26,6 +27,17 @@ def rollout_uniforms(rng, B, T, N):
     token at position s of completion r = ((t - 1) N + n) B + b, the n-th
     rollout of sequence b's prefix of length t. (T, P N B) from the host ``rng``."""
     return rng.random((T, (T - 1) * N * B))
+
+
+def checked_rollout(tokens, beta, n_rollouts):
+    """The checks both twins make: ``tokens`` (an array or nested lists) as
+    ``beta``'s array, of at least 2 tokens per row, and n_rollouts >= 1."""
+    tokens = beta.checked(tokens)
+    check_positive_int(n_rollouts, "n_rollouts")
+    if tokens.shape[1] < 2:
+        raise ValueError(f"tokens: the rollout needs sequences of at least 2 tokens "
+                         f"(a prefix to complete), got shape {tuple(tokens.shape)}")
+    return tokens
 
 
 def complete_plain(beta, prefix, u):
@@ -47,7 +59,7 @@ def rollout_rewards_plain(tokens, beta, discriminator, n_rollouts, rng):
     and each rollout n, complete the prefix with G_beta (``beta``, a
     LanguageModel) and score it with D(real) of ``discriminator``."""
     xp = beta.xp
-    tokens = beta.checked(tokens)
+    tokens = checked_rollout(tokens, beta, n_rollouts)
     B, T = tokens.shape
     N = n_rollouts
     u = xp.asarray(rollout_uniforms(rng, B, T, N))  # (T, P N B)
@@ -77,7 +89,7 @@ def rollout_rewards(tokens, beta, discriminator, n_rollouts, rng):
     - D is fixed meanwhile, so it scores the completions from per-token
       tables (``Discriminator.predict_real_of_completions``)."""
     xp = beta.xp
-    tokens = beta.checked(tokens)
+    tokens = checked_rollout(tokens, beta, n_rollouts)
     B, T = tokens.shape
     P, N = T - 1, n_rollouts
     R = P * N * B
@@ -116,6 +128,8 @@ def rollout_rewards(tokens, beta, discriminator, n_rollouts, rng):
 
 def update_rollout_policy(beta_params, theta_params, rate):
     """beta <- rate * beta + (1 - rate) * theta, in place; rate 0 gives beta = theta."""
+    if not 0.0 <= rate <= 1.0:  # NaN fails too
+        raise ValueError(f"rate: expected a number in [0, 1], got {rate!r}")
     for k, b in beta_params.items():
         b *= rate
         b += (1.0 - rate) * theta_params[k]

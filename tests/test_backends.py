@@ -111,6 +111,8 @@ def test_the_standin_is_as_strict_as_cupy(monkeypatch):
         with pytest.raises(TypeError):
             implicit()
     assert isinstance(a.sum(), cp.ndarray) and a.sum().shape == ()  # 0-d, as CuPy
+    flags = cp.asarray(np.array([True, False]))
+    assert (~flags).get().tolist() == [False, True] and flags.get().tolist() == [True, False]
     assert float(a.sum()) == 15.0 and a.get().sum() == 15.0
     host = np.zeros(2)
     b = cp.asarray(host)

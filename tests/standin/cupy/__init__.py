@@ -115,7 +115,7 @@ def _operator(name):
 
     def op(self, *args):
         result = numpy_op(self._a, *_unwrap(list(args)))
-        if name.startswith("__i"):  # in place: the same array, changed
+        if name.startswith("__i") and name != "__invert__":  # in place: the same array, changed
             return self
         return _wrap(result)
     op.__name__ = name
