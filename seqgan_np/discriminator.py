@@ -219,12 +219,13 @@ class Discriminator:
         given ``mask`` (B, D)."""
         xp, cfg = self.xp, self.cfg
         tokens = self.checked(tokens)
-        labels = xp.asarray(as_array(labels, "labels"))
+        labels = as_array(labels, "labels")  # checked where it is: host labels need no device sync
         B = tokens.shape[0]
         if labels.shape != (B,) or not np.issubdtype(labels.dtype, np.integer) \
                 or bool(((labels != REAL) & (labels != FAKE)).any()):
             raise ValueError(f"labels: expected ({B},) integers in {{0, 1}}, "
                              f"got shape {tuple(labels.shape)}, dtype {labels.dtype}")
+        labels = xp.asarray(labels)
         if mask is None and cfg.dropout_keep < 1.0:
             if rng is None:
                 raise ValueError("discriminator: training with dropout needs an rng or a mask")
