@@ -108,9 +108,10 @@ def _openblas_threads_api():
 @contextlib.contextmanager
 def blas_single_threaded(xp=np):
     """BLAS runs on the calling thread only inside the block (restored after),
-    leaving the cores to ``for_each_chunk``'s threads. Does nothing with one
-    thread, on CuPy, or where NumPy's OpenBLAS cannot be found."""
-    api = _openblas_threads_api() if xp is np and n_threads() > 1 else None
+    leaving the cores to ``for_each_chunk``'s threads, and whatever
+    $SEQGAN_THREADS is, so that the numbers do not depend on it. Does
+    nothing on CuPy, or where NumPy's OpenBLAS cannot be found."""
+    api = _openblas_threads_api() if xp is np else None
     if api is None:
         yield
         return
@@ -135,18 +136,21 @@ def for_each_chunk(xp, n, size, fn):
     Results do not depend on the order in which chunks finish."""
     chunks = [slice(s, min(s + size, n)) for s in range(0, n, size)]
     threads = n_threads() if xp is np and _openblas_threads_api() else 1
-    if threads == 1 or len(chunks) == 1:
-        for rows in chunks:
-            fn(rows)
+    if len(chunks) == 1:  # BLAS as it is, whatever the thread count
+        fn(chunks[0])
         return
-    if threads not in _pools:
-        _pools[threads] = ThreadPoolExecutor(threads, thread_name_prefix="seqgan-np")
+    with blas_single_threaded(xp):  # for one thread too: the same numbers as for several
+        if threads == 1:
+            for rows in chunks:
+                fn(rows)
+            return
+        if threads not in _pools:
+            _pools[threads] = ThreadPoolExecutor(threads, thread_name_prefix="seqgan-np")
 
-    def every(i):  # thread i takes chunks i, i + threads, ...: balanced, one task each
-        for rows in chunks[i::threads]:
-            fn(rows)
+        def every(i):  # thread i takes chunks i, i + threads, ...: balanced, one task each
+            for rows in chunks[i::threads]:
+                fn(rows)
 
-    with blas_single_threaded(xp):
         for done in [_pools[threads].submit(every, i) for i in range(threads)]:
             done.result()  # re-raises a chunk's exception
 
