@@ -26,7 +26,7 @@ from conftest import reference_file
 from seqgan_np.backend import get_xp, to_numpy
 from seqgan_np.bench import SMALL, run_bench
 from seqgan_np.config import make_config
-from seqgan_np.discriminator import REAL, Discriminator, DiscriminatorConfig
+from seqgan_np.discriminator import Discriminator, DiscriminatorConfig
 from seqgan_np.experiment import OracleExperiment
 from seqgan_np.lm import LanguageModel
 from seqgan_np.metrics import nll_oracle, nll_test
