@@ -307,15 +307,19 @@ def test_kills_during_checkpoint_writes_then_resume_give_the_uninterrupted_numbe
     argv = [sys.executable, "-m", "seqgan_np", "oracle-experiment"]
     started = [*argv, "--preset", "quick", *SETS, "--out", str(run)]
     rng = np.random.default_rng(0)
-    for attempt in range(4):
-        cmd = started if attempt == 0 else [*argv, "--resume", str(run)]
-        child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+
+    def command():  # resume once a checkpoint exists; before that, start again
+        if (run / CHECKPOINT).exists():
+            return [*argv, "--resume", str(run)]
+        shutil.rmtree(run, ignore_errors=True)
+        return started
+
+    for _ in range(4):
+        child = subprocess.Popen(command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         time.sleep(rng.uniform(1.5, 3.0))  # past the imports, somewhere in the run
-        child.send_signal(signal.SIGKILL)
+        child.send_signal(signal.SIGKILL)  # nothing, if it has finished
         child.wait()
-        if not (run / CHECKPOINT).exists():
-            shutil.rmtree(run)  # killed before the first checkpoint: start again
-    r = subprocess.run([*argv, "--resume", str(run)], capture_output=True, text=True, timeout=120)
+    r = subprocess.run(command(), capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     a, b = _arrays_of(finished), _arrays_of(run)
     assert a[0].keys() == b[0].keys()
