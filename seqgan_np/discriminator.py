@@ -24,7 +24,7 @@ import numpy as np
 from .backend import for_each_chunk, to_numpy
 from .checks import as_array, check_params, check_positive_int, check_tokens, is_positive_int
 from .layers import (affine_backward, affine_forward, conv_maxpool_backward,
-                     conv_maxpool_forward, dropout_backward, dropout_forward,
+                     conv_maxpool_forward, conv_responses_plain, dropout_backward, dropout_forward,
                      dropout_mask, embedding_backward, embedding_forward,
                      highway_backward, highway_forward, logsumexp,
                      softmax_cross_entropy_backward, softmax_cross_entropy_forward)
@@ -337,14 +337,12 @@ def conv_tables(params, filter_sizes, xp=np):
 
 def window_responses_plain(embedding, W, tokens, xp=np):
     """Responses of a width-K convolution over the embedded tokens, as a
-    loop over the window positions s = 0..L-1:
+    loop over the window positions s = 0..L-1 (``conv_responses_plain``):
 
         z_s = sum_k embedding[tokens[:, s + k]] @ W[k]          (R, F)
 
     embedding (V, E), W (K, E, F), tokens (R, T) -> (R, L, F)."""
-    K, L = W.shape[0], tokens.shape[1] - W.shape[0] + 1
-    return xp.stack([sum(embedding[tokens[:, s + k]] @ W[k] for k in range(K))
-                     for s in range(L)], axis=1)  # (R, L, F)
+    return conv_responses_plain(embedding[tokens], W, xp)  # (R, L, F)
 
 
 def window_responses(table, tokens, first=0):

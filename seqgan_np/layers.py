@@ -189,11 +189,26 @@ def softmax_output_loss_and_grads(h, W, b, targets, weights, xp=np, chunk=256):
 
 # ------------------------------------ 1-D convolution with max over time
 
-def conv_maxpool_forward_plain(x, W, b, xp=np):
-    """relu(max_s z_s + b): one filter width of the discriminator, the
-    convolution as a loop over the window positions s = 0..L-1:
+def conv_responses_plain(x, W, xp=np):
+    """The convolution over time as a loop over the window positions s:
 
         z_s = sum_k x[:, s + k] W[k]                        (B, F)
+
+    x (B, T, E), W (K, E, F) -> z (B, L, F)."""
+    K, L = W.shape[0], x.shape[1] - W.shape[0] + 1
+    return xp.stack([sum(x[:, s + k] @ W[k] for k in range(K)) for s in range(L)], axis=1)
+
+
+def windows_of(x, K, xp=np):
+    """The L windows of K consecutive rows of x (B, T, E), side by side:
+    (B, L, K, E) (im2col)."""
+    L = x.shape[1] - K + 1
+    return xp.stack([x[:, k:k + L] for k in range(K)], axis=2)
+
+
+def conv_maxpool_forward_plain(x, W, b, xp=np):
+    """relu(max_s z_s + b): one filter width of the discriminator, with the
+    convolution z as a loop over windows (``conv_responses_plain``).
 
     x (B, T, E), W (K, E, F), b (F,) -> (B, F). The bias is the same at every
     position and relu is monotone, so both are applied after the max:
@@ -201,12 +216,10 @@ def conv_maxpool_forward_plain(x, W, b, xp=np):
     ``conv_maxpool_forward`` (the windows included), so that
     ``conv_maxpool_backward`` serves both.
     """
-    K, L = W.shape[0], x.shape[1] - W.shape[0] + 1
-    z = xp.stack([sum(x[:, s + k] @ W[k] for k in range(K)) for s in range(L)], axis=1)  # (B, L, F)
+    z = conv_responses_plain(x, W, xp)  # (B, L, F)
     m = z.max(axis=1)  # (B, F) each filter's strongest response
     out = xp.maximum(m + b, 0.0)  # (B, F)
-    windows = xp.stack([x[:, k:k + L] for k in range(K)], axis=2)  # (B, L, K, E) for backward
-    return out, (windows, W, z, m, out, xp)
+    return out, (windows_of(x, W.shape[0], xp), W, z, m, out, xp)
 
 
 def conv_maxpool_forward(x, W, b, xp=np):
@@ -219,7 +232,7 @@ def conv_maxpool_forward(x, W, b, xp=np):
     B, T, E = x.shape
     K, _, F = W.shape
     L = T - K + 1
-    windows = xp.stack([x[:, k:k + L] for k in range(K)], axis=2)  # (B, L, K, E)
+    windows = windows_of(x, K, xp)  # (B, L, K, E)
     z = (windows.reshape(B * L, K * E) @ W.reshape(K * E, F)).reshape(B, L, F)
     m = z.max(axis=1)  # (B, F) each filter's strongest response
     out = xp.maximum(m + b, 0.0)  # (B, F)

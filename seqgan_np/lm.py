@@ -21,7 +21,7 @@ from .layers import (affine_backward, affine_forward, append_ones, embedding_bac
                      embedding_forward, exp_shifted_inplace, logsumexp, logsumexp_inplace, row_sums,
                      softmax_cross_entropy_backward, softmax_cross_entropy_forward,
                      softmax_output_loss_and_grads, stack_bias)
-from .lstm import lstm_backward, lstm_cell, lstm_forward
+from .lstm import lstm_backward, lstm_cell, lstm_forward, lstm_step_forward
 
 
 def lm_param_shapes(vocab_size, emb_dim, hidden_dim):
@@ -233,7 +233,7 @@ class LanguageModel:
         """Read one input token per row: inputs (R,), h, c (R, H) -> h, c."""
         params = self.params
         x = params["embedding"][inputs]  # (R, E)
-        h, c, _, _ = lstm_cell(x @ params["W"] + h @ params["U"] + params["b"], c, self.xp)
+        h, c, _ = lstm_step_forward(x, h, c, params["W"], params["U"], params["b"], self.xp)
         return h, c
 
     def input_table(self):
