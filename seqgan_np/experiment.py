@@ -43,7 +43,7 @@ from .optim import Adam
 from .oracle import load_oracle, make_oracle
 from .plots import plot_learning_curves
 from .rollout import rollout_rewards, update_rollout_policy
-from .runfolder import FolderError, check_new_run, locked, remove_leftovers
+from .runfolder import check_new_run, locked, make_folder, remove_leftovers
 
 PHASES = ("data", "pretrain_g", "mle_branch", "pretrain_d", "adversarial")
 STREAMS = ("init", "data", "pretrain_g", "mle_branch", "d_train", "adversarial",
@@ -142,9 +142,7 @@ class OracleExperiment:
         """Run (or go on with) every phase, then write the outputs. The
         folder is locked meanwhile; a number that is not finite stops the
         run at once (NonFiniteError), leaving the last good checkpoint."""
-        if self.out.exists() and not self.out.is_dir():
-            raise FolderError(f"--out {self.out} is a file, not a folder")
-        self.out.mkdir(parents=True, exist_ok=True)
+        make_folder(self.out)
         with locked(self.out):
             if self.resumed:
                 remove_leftovers(self.out)
@@ -441,13 +439,16 @@ def check_meta(meta, exp, has_data):
     def finite_number(v):
         return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
+    def count(v, most=math.inf):  # an int (not a bool) in [0, most]
+        return isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= most
+
     keys = {"config", "done", "seconds", "rows", "baselines", "adam_t", "rng"}
     expect(isinstance(meta, dict) and keys <= meta.keys(), f"meta lacks {sorted(keys - set(meta))}")
     done, seconds = meta["done"], meta["seconds"]
     expect(isinstance(done, dict) and set(done) == set(PHASES), "done: expected one count per phase")
     for phase in PHASES:
         n = done[phase]
-        expect(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= exp.units(phase),
+        expect(count(n, exp.units(phase)),
                f"done[{phase!r}]={n!r}: not a count in [0, {exp.units(phase)}]")
     expect((done["data"] == 1) == has_data, "the data phase and the data arrays disagree")
     expect(isinstance(seconds, dict) and set(seconds) == set(PHASES)
@@ -458,7 +459,7 @@ def check_meta(meta, exp, has_data):
     for row in rows:
         expect(isinstance(row, dict) and set(row) == set(CSV_FIELDS)
                and row["branch"] in ("pretrain", "mle", "seqgan")
-               and isinstance(row["epoch"], int)
+               and count(row["epoch"])
                and all(finite_number(row[k]) for k in ("nll_oracle", "nll_test", "seconds"))
                and all(row[k] is None or finite_number(row[k])
                        for k in ("d_accuracy", "d_loss", "mean_reward")),
@@ -469,7 +470,7 @@ def check_meta(meta, exp, has_data):
            "baselines: expected the oracle's entropy and the unigram row")
     adam_t = meta["adam_t"]
     expect(isinstance(adam_t, dict) and set(adam_t) == set(exp.opt_state)
-           and all(isinstance(t, int) and not isinstance(t, bool) and t >= 0 for t in adam_t.values()),
+           and all(count(t) for t in adam_t.values()),
            "adam_t: expected a non-negative step count per optimiser")
     expect(isinstance(meta["rng"], dict) and set(meta["rng"]) == set(STREAMS),
            "rng: expected one generator state per stream")

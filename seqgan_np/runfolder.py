@@ -39,12 +39,22 @@ def default_folder(preset, seed, root="runs"):
     raise FolderError(f"{base}: could not find a free folder name")
 
 
+def _refuse_a_file(folder):
+    if folder.exists() and not folder.is_dir():
+        raise FolderError(f"--out {folder} is a file, not a folder")
+
+
+def make_folder(folder):
+    """Create ``folder`` (and its parents) where it is missing; refuse a file."""
+    _refuse_a_file(Path(folder))
+    Path(folder).mkdir(parents=True, exist_ok=True)
+
+
 def check_new_run(folder, overwrite=False):
     """Refuse a folder that is a file or holds another run (unless ``overwrite``:
     then remove that run's files)."""
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise FolderError(f"--out {folder} is a file, not a folder")
+    _refuse_a_file(folder)
     held = [name for name in RUN_FILES if (folder / name).exists()]
     if held and not overwrite:
         raise FolderError(f"{folder} already holds a run ({', '.join(held)}): go on with it with "
