@@ -22,11 +22,16 @@ def check_positive_int(value, name):
         raise ValueError(f"{name}: expected a positive integer, got {value!r}")
 
 
+def is_array(values):
+    """An array of any backend (NumPy's, CuPy's), not a list or a number."""
+    return hasattr(values, "dtype") and hasattr(values, "shape")
+
+
 def as_array(values, name):
     """``values`` as an array: an array of any backend as it is; anything
     else (a list, a tuple, nested lists of numbers) through np.asarray on
     the host. Never np.asarray on a device array: CuPy refuses it."""
-    if hasattr(values, "dtype") and hasattr(values, "shape"):
+    if is_array(values):
         return values
     try:
         return np.asarray(values)
@@ -67,7 +72,7 @@ def check_tokens(tokens, vocab_size, seq_len=None, name="tokens"):
 
 def check_float_array(array, shape, name):
     """A floating-point array (of any backend) of exactly ``shape``."""
-    if not (hasattr(array, "dtype") and hasattr(array, "shape")):
+    if not is_array(array):
         raise ValueError(f"{name}: expected a floating-point array, got {type(array).__name__}")
     if not np.issubdtype(array.dtype, np.floating):
         raise ValueError(f"{name}: expected a floating-point array, got dtype {array.dtype}")
