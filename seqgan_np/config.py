@@ -68,6 +68,9 @@ class ExperimentConfig:
     n_eval_disc: int = 2000  # real and fake sequences for D's accuracy and loss
     checkpoint_every: int = 5  # epochs (or D rounds) between checkpoints
     n_final_samples: int = 100  # sequences written out at the end
+    # table1 only (python -m seqgan_np table1): its baselines and final figures
+    ss_max_prob: float = 0.25  # scheduled sampling's last epoch feeds G's own sample with this probability
+    n_final_eval: int = 50000  # generator samples for each row's final NLL-oracle
 
     def discriminator(self):
         """D_phi's settings as a DiscriminatorConfig (which checks them)."""
@@ -172,14 +175,16 @@ def check_config(cfg):
             continue  # checked below, by DiscriminatorConfig
         if isinstance(value, int) and f.name != "seed" and value < 1:
             bad(f.name, "must be a positive integer")
-        if isinstance(value, float) and not value > 0 and f.name != "rollout_update_rate":
+        if isinstance(value, float) and not value > 0 and f.name not in ("rollout_update_rate",
+                                                                         "ss_max_prob"):
             bad(f.name, "must be positive")
     if cfg.seed < 0:
         bad("seed", "must be a non-negative integer")
     if cfg.backend not in BACKENDS:
         bad("backend", f"choose one of {', '.join(BACKENDS)}")
-    if not 0.0 <= cfg.rollout_update_rate <= 1.0:
-        bad("rollout_update_rate", "must be in [0, 1]")
+    for name in ("rollout_update_rate", "ss_max_prob"):
+        if not 0.0 <= getattr(cfg, name) <= 1.0:
+            bad(name, "must be in [0, 1]")
     try:
         cfg.discriminator()
     except DiscriminatorConfigError as e:

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from .backend import backend_name, get_xp, to_numpy
+from .baselines import sample_unigram
 from .checkpoint import load_checkpoint, save_checkpoint, write_text
 from .checks import check_tokens
 from .config import config_from_dict, config_to_dict
@@ -85,15 +86,22 @@ class OracleExperiment:
     """One run of the synthetic experiment in the folder ``out_dir``.
 
     A new run refuses a folder that holds another run unless ``overwrite``;
-    ``resume`` goes on with the run saved in a folder (see runfolder.py)."""
+    ``resume`` goes on with the run saved in a folder (see runfolder.py).
+    A subclass adds phases (``PHASES``, ``units``, ``steps``), random
+    streams, models, branches of evaluations and checkpointed state
+    (``extra_meta``), as ``table1.Table1Seed`` does."""
+
+    PHASES, STREAMS = PHASES, STREAMS
+    BRANCHES = ("pretrain", "mle", "seqgan")  # the evaluation rows' branch names
 
     def __init__(self, cfg, out_dir, progress=None, overwrite=False, oracle=None):
         self.cfg, self.out, self.overwrite = cfg, Path(out_dir), overwrite
         self.resumed = False
         self.xp = xp = get_xp(cfg.backend)
         self.progress = progress or Progress()
-        seeds = np.random.SeedSequence(cfg.seed).spawn(len(STREAMS))
-        self.rng = {name: np.random.default_rng(s) for name, s in zip(STREAMS, seeds)}
+        # spawn keys are positions: streams appended by a subclass leave these unchanged
+        seeds = np.random.SeedSequence(cfg.seed).spawn(len(self.STREAMS))
+        self.rng = {name: np.random.default_rng(s) for name, s in zip(self.STREAMS, seeds)}
         self.unit = ("set-up", 0)  # (phase, unit) in progress: named when a number is not finite
         if oracle is not None:  # a resumed run: the checkpoint's oracle
             self.oracle = oracle
@@ -122,8 +130,8 @@ class OracleExperiment:
                           "G_mle": self.g_opt.init(self.G_mle.params, xp),
                           "D": self.d_opt.init(self.D.params, xp)}
         self.train = self.test = None  # the real data, made in the data phase
-        self.done = {phase: 0 for phase in PHASES}  # units finished per phase
-        self.seconds = {phase: 0.0 for phase in PHASES}
+        self.done = {phase: 0 for phase in self.PHASES}  # units finished per phase
+        self.seconds = {phase: 0.0 for phase in self.PHASES}
         self.rows = []  # evaluations, in order
         self.baselines = {}  # oracle entropy and the unigram "Random" row
 
@@ -150,12 +158,23 @@ class OracleExperiment:
                 check_new_run(self.out, self.overwrite)
             return self._run()
 
-    def _run(self):
-        write_text(self.out / "config.json", json.dumps(config_to_dict(self.cfg), indent=2))
-        step = {"data": self.make_data, "pretrain_g": self.mle_epoch_of_g,
+    def steps(self):
+        """Each phase's unit of work."""
+        return {"data": self.make_data, "pretrain_g": self.mle_epoch_of_g,
                 "mle_branch": self.mle_epoch_of_branch, "pretrain_d": self.discriminator_round,
                 "adversarial": self.adversarial_epoch}
-        for phase in PHASES:
+
+    def branch(self, phase):
+        """(branch name, model, first epoch, with D) of the evaluations made
+        along ``phase``; None for a phase without them."""
+        return {"pretrain_g": ("pretrain", self.G, 0, False),
+                "mle_branch": ("mle", self.G_mle, self.cfg.pretrain_g_epochs, False),
+                "adversarial": ("seqgan", self.G, self.cfg.pretrain_g_epochs, True)}.get(phase)
+
+    def _run(self):
+        write_text(self.out / "config.json", json.dumps(config_to_dict(self.cfg), indent=2))
+        step = self.steps()
+        for phase in self.PHASES:
             total = self.units(phase)
             started = time.perf_counter() - self.seconds[phase]
             if self.done[phase] == 0:
@@ -189,14 +208,10 @@ class OracleExperiment:
 
     def after_unit(self, phase, done, total):
         """Evaluate every eval_every epochs and at a branch's last epoch."""
-        if phase == "data" or phase == "pretrain_d":
-            return
-        if done % self.cfg.eval_every == 0 or done == total:
-            branch, model, offset = {
-                "pretrain_g": ("pretrain", self.G, 0),
-                "mle_branch": ("mle", self.G_mle, self.cfg.pretrain_g_epochs),
-                "adversarial": ("seqgan", self.G, self.cfg.pretrain_g_epochs)}[phase]
-            self.evaluate(branch, offset + done, model, with_d=phase == "adversarial")
+        branch = self.branch(phase)
+        if branch and (done % self.cfg.eval_every == 0 or done == total):
+            name, model, offset, with_d = branch
+            self.evaluate(name, offset + done, model, with_d=with_d)
 
     def finite(self, quantity, value):
         """``value`` (a float or an array), or NonFiniteError naming the phase,
@@ -223,17 +238,17 @@ class OracleExperiment:
         # The entropy floor: the oracle's NLL of its own (held-out) samples.
         self.baselines["oracle_entropy"] = self.finite("the oracle's entropy",
                                                        nll_oracle(self.oracle, self.test))
-        # "Random" of Table 1: tokens drawn from the training data's unigram frequencies.
-        freq = np.bincount(self.train.ravel(), minlength=cfg.vocab_size) / self.train.size
-        unigram = self.rng["eval"].choice(cfg.vocab_size, size=(cfg.n_eval, cfg.seq_len), p=freq)
+        unigram = sample_unigram(self.train, cfg.vocab_size, cfg.n_eval, self.rng["eval"])
         self.baselines["random_unigram"] = self.finite("the unigram baseline",
                                                        nll_oracle(self.oracle, unigram))
 
-    def _mle_epoch(self, model, state, rng):
-        """One pass over the training data in shuffled batches."""
+    def _mle_epoch(self, model, state, rng, loss_and_grads=None):
+        """One pass over the training data in shuffled batches, with the MLE
+        loss or another loss of the batch (scheduled sampling's)."""
+        loss_and_grads = loss_and_grads or model.mle_loss_and_grads
         for idx in shuffled_batches(len(self.train), self.cfg.batch_size, rng):
             # host batches: checked on the host, then uploaded (no device sync for the checks)
-            loss, grads = model.mle_loss_and_grads(self.train[idx])  # (B, T)
+            loss, grads = loss_and_grads(self.train[idx])  # (B, T)
             self.finite("the MLE loss", loss)
             self.finite("the MLE gradient norm", self.g_opt.step(model.params, grads, state))
 
@@ -265,17 +280,22 @@ class OracleExperiment:
         them, as here: the d-steps do not change theta, so both orders give
         the same beta."""
         cfg = self.cfg
-        for _ in range(cfg.g_steps):
-            Y = self.G.sample(cfg.batch_size, self.rng["adversarial"])  # (B, T) from G_theta
-            Q = rollout_rewards(Y, self.beta, self.D, cfg.rollouts, self.rng["rollout"])  # (B, T)
-            self.finite("the rollout's rewards Q", Q)
-            loss, grads = self.G.pg_loss_and_grads(Y, Q)  # REINFORCE, eq. (8)
-            self.finite("the policy-gradient loss", loss)
-            self.finite("the policy-gradient norm",
-                        self.g_opt.step(self.G.params, grads, self.opt_state["G_pg"]))
+        self.pg_steps(self.G, self.opt_state["G_pg"], self.rng["adversarial"],
+                      lambda Y: rollout_rewards(Y, self.beta, self.D, cfg.rollouts,
+                                                self.rng["rollout"]))
         update_rollout_policy(self.beta.params, self.G.params, cfg.rollout_update_rate)
         for _ in range(cfg.d_steps):
             self.discriminator_round()
+
+    def pg_steps(self, model, state, rng, rewards):
+        """g_steps policy-gradient steps of ``model``: a batch Y from it, Q =
+        rewards(Y) (B, T), the REINFORCE step of equation (8)."""
+        for _ in range(self.cfg.g_steps):
+            Y = model.sample(self.cfg.batch_size, rng)  # (B, T)
+            Q = self.finite("the rewards Q", rewards(Y))  # (B, T)
+            loss, grads = model.pg_loss_and_grads(Y, Q)  # REINFORCE, eq. (8)
+            self.finite("the policy-gradient loss", loss)
+            self.finite("the policy-gradient norm", self.g_opt.step(model.params, grads, state))
 
     # ----------------------------------------------------------- evaluation
     def evaluate(self, branch, epoch, model, with_d=False):
@@ -316,16 +336,35 @@ class OracleExperiment:
         for name, st in self.opt_state.items():
             arrays.update({f"{name}.adam_m/{k}": to_numpy(v) for k, v in st.m.items()})
             arrays.update({f"{name}.adam_v/{k}": to_numpy(v) for k, v in st.v.items()})
-        if self.train is not None:
-            arrays["data/train"], arrays["data/test"] = self.train, self.test
+        arrays.update(self.data())
         return arrays
+
+    def data(self):
+        """The real data by checkpoint name (none before the data phase)."""
+        return {} if self.train is None else {"data/train": self.train, "data/test": self.test}
+
+    def data_rows(self):
+        """The number of sequences of each array of ``data``."""
+        return {"data/train": self.cfg.n_train, "data/test": self.cfg.n_test}
+
+    def set_data(self, arrays):
+        self.train, self.test = arrays["data/train"], arrays["data/test"]
+
+    def extra_meta(self):
+        """A subclass's state beyond the runner's own, by attribute name:
+        saved in the checkpoint's meta, restored by name on resume."""
+        return {}
+
+    def check_extra_meta(self, meta):
+        """Raise ValueError where ``meta``'s entries of ``extra_meta`` are malformed."""
 
     def save(self):
         arrays = self._arrays()
         meta = {"config": config_to_dict(self.cfg), "done": self.done, "seconds": self.seconds,
                 "rows": self.rows, "baselines": self.baselines,
                 "adam_t": {name: st.t for name, st in self.opt_state.items()},
-                "rng": {k: r.bit_generator.state for k, r in self.rng.items()}}
+                "rng": {k: r.bit_generator.state for k, r in self.rng.items()},
+                **self.extra_meta()}
         save_checkpoint(self.out / CHECKPOINT, arrays, meta)
 
     @classmethod
@@ -355,8 +394,8 @@ class OracleExperiment:
         exp.resumed = True
         expected = {k: (v.shape, v.dtype) for k, v in exp._arrays().items()}
         if "data/train" in arrays:  # the data phase is done: the real data
-            expected["data/train"] = ((cfg.n_train, cfg.seq_len), arrays["data/train"].dtype)
-            expected["data/test"] = ((cfg.n_test, cfg.seq_len), arrays["data/train"].dtype)
+            expected.update({k: ((n, cfg.seq_len), arrays["data/train"].dtype)
+                             for k, n in exp.data_rows().items()})
         for key, (shape, dtype) in expected.items():
             got = arrays.get(key)
             if got is None or got.shape != shape or got.dtype != dtype:
@@ -364,7 +403,7 @@ class OracleExperiment:
         try:
             meta = check_meta(meta, exp, "data/train" in arrays)
             if "data/train" in arrays:
-                for key in ("data/train", "data/test"):
+                for key in exp.data_rows():
                     check_tokens(arrays[key], cfg.vocab_size, cfg.seq_len, key)
             exp._restore(arrays, meta)
         except (KeyError, ValueError, TypeError, AttributeError) as e:
@@ -380,11 +419,13 @@ class OracleExperiment:
             self._assign(st.v, {k: arrays[f"{name}.adam_v/{k}"] for k in st.v})
             st.t = meta["adam_t"][name]
         if "data/train" in arrays:
-            self.train, self.test = arrays["data/train"], arrays["data/test"]
+            self.set_data(arrays)
         for k, state in meta["rng"].items():
             self.rng[k].bit_generator.state = state
         self.done, self.seconds = meta["done"], meta["seconds"]
         self.rows, self.baselines = meta["rows"], meta["baselines"]
+        for k in self.extra_meta():
+            setattr(self, k, meta[k])
 
     # --------------------------------------------------------------- outputs
     def final(self, branch):
@@ -442,23 +483,23 @@ def check_meta(meta, exp, has_data):
     def count(v, most=math.inf):  # an int (not a bool) in [0, most]
         return isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= most
 
-    keys = {"config", "done", "seconds", "rows", "baselines", "adam_t", "rng"}
+    keys = {"config", "done", "seconds", "rows", "baselines", "adam_t", "rng", *exp.extra_meta()}
     expect(isinstance(meta, dict) and keys <= meta.keys(), f"meta lacks {sorted(keys - set(meta))}")
     done, seconds = meta["done"], meta["seconds"]
-    expect(isinstance(done, dict) and set(done) == set(PHASES), "done: expected one count per phase")
-    for phase in PHASES:
+    expect(isinstance(done, dict) and set(done) == set(exp.PHASES), "done: expected one count per phase")
+    for phase in exp.PHASES:
         n = done[phase]
         expect(count(n, exp.units(phase)),
                f"done[{phase!r}]={n!r}: not a count in [0, {exp.units(phase)}]")
     expect((done["data"] == 1) == has_data, "the data phase and the data arrays disagree")
-    expect(isinstance(seconds, dict) and set(seconds) == set(PHASES)
+    expect(isinstance(seconds, dict) and set(seconds) == set(exp.PHASES)
            and all(finite_number(v) and v >= 0 for v in seconds.values()),
            "seconds: expected a non-negative number per phase")
     rows = meta["rows"]
     expect(isinstance(rows, list), "rows: expected a list")
     for row in rows:
         expect(isinstance(row, dict) and set(row) == set(CSV_FIELDS)
-               and row["branch"] in ("pretrain", "mle", "seqgan")
+               and row["branch"] in exp.BRANCHES
                and count(row["epoch"])
                and all(finite_number(row[k]) for k in ("nll_oracle", "nll_test", "seconds"))
                and all(row[k] is None or finite_number(row[k])
@@ -472,8 +513,9 @@ def check_meta(meta, exp, has_data):
     expect(isinstance(adam_t, dict) and set(adam_t) == set(exp.opt_state)
            and all(count(t) for t in adam_t.values()),
            "adam_t: expected a non-negative step count per optimiser")
-    expect(isinstance(meta["rng"], dict) and set(meta["rng"]) == set(STREAMS),
+    expect(isinstance(meta["rng"], dict) and set(meta["rng"]) == set(exp.STREAMS),
            "rng: expected one generator state per stream")
+    exp.check_extra_meta(meta)
     return meta
 
 

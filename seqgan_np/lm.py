@@ -44,11 +44,10 @@ def shift_right(tokens, start_token, xp=np):
     return xp.concatenate([start, tokens[:, :-1]], axis=1)
 
 
-def _trunk_forward(params, tokens, start_token, xp):
-    """Embedding and LSTM over the step inputs: hs (B, T, H) and the cache."""
-    x, cache_emb = embedding_forward(shift_right(tokens, start_token, xp),
-                                     params["embedding"], xp)  # (B, T, E)
-    h0 = xp.zeros((tokens.shape[0], params["U"].shape[0]), dtype=x.dtype)  # (B, H)
+def _trunk_forward(params, inputs, xp):
+    """Embedding and LSTM over the step inputs (B, T): hs (B, T, H) and the cache."""
+    x, cache_emb = embedding_forward(inputs, params["embedding"], xp)  # (B, T, E)
+    h0 = xp.zeros((inputs.shape[0], params["U"].shape[0]), dtype=x.dtype)  # (B, H)
     hs, cache_lstm = lstm_forward(x, h0, h0, params["W"], params["U"], params["b"], xp)  # (B, T, H)
     return hs, SimpleNamespace(emb=cache_emb, lstm=cache_lstm)
 
@@ -62,15 +61,18 @@ def _trunk_backward(dhs, cache):
     return {"embedding": embedding_backward(dx, cache.emb), "W": dW, "U": dU, "b": db}
 
 
-def lm_loss_forward(params, tokens, weights, start_token=0, xp=np):
+def lm_loss_forward(params, tokens, weights, start_token=0, xp=np, inputs=None):
     """loss = -sum_{b,t} weights[b,t] * log G(y_bt | Y_b,1..t-1).
 
     tokens (B, T) int, weights (B, T). With weights = 1/(B T) this is the MLE
     loss (mean NLL per token); with weights = Q it is the policy-gradient
     loss of equation (8). Layer by layer: the tests check it against autograd.
+    The inputs (B, T) of the steps are the start token and y_1..y_T-1
+    (teacher forcing) unless given: scheduled sampling gives its own.
     """
     B, T = tokens.shape
-    hs, cache_trunk = _trunk_forward(params, tokens, start_token, xp)  # (B, T, H)
+    inputs = shift_right(tokens, start_token, xp) if inputs is None else inputs
+    hs, cache_trunk = _trunk_forward(params, inputs, xp)  # (B, T, H)
     logits, cache_out = affine_forward(hs, params["W_out"], params["b_out"], xp)  # (B, T, V)
     loss, cache_ce = softmax_cross_entropy_forward(
         logits.reshape(B * T, -1), tokens.reshape(-1), weights.reshape(-1), xp)
@@ -88,17 +90,18 @@ def lm_loss_backward(cache):
     return {**_trunk_backward(dhs, cache.trunk), "W_out": dW_out, "b_out": db_out}
 
 
-def lm_loss_and_grads_plain(params, tokens, weights, start_token=0, xp=np):
+def lm_loss_and_grads_plain(params, tokens, weights, start_token=0, xp=np, inputs=None):
     """The loss of ``lm_loss_forward`` and its gradients (``lm_loss_backward``)."""
-    loss, cache = lm_loss_forward(params, tokens, weights, start_token, xp)
+    loss, cache = lm_loss_forward(params, tokens, weights, start_token, xp, inputs)
     return loss, lm_loss_backward(cache)
 
 
-def lm_loss_and_grads(params, tokens, weights, start_token=0, xp=np):
+def lm_loss_and_grads(params, tokens, weights, start_token=0, xp=np, inputs=None):
     """Fast twin of ``lm_loss_and_grads_plain``: the 5000-way output layer
     and its cross-entropy go through ``softmax_output_loss_and_grads``
     (fused, in chunks of rows that stay in cache, on threads)."""
-    hs, cache_trunk = _trunk_forward(params, tokens, start_token, xp)  # (B, T, H)
+    inputs = shift_right(tokens, start_token, xp) if inputs is None else inputs
+    hs, cache_trunk = _trunk_forward(params, inputs, xp)  # (B, T, H)
     loss, dh, dW_out, db_out = softmax_output_loss_and_grads(
         hs.reshape(-1, hs.shape[2]), params["W_out"], params["b_out"],
         tokens.reshape(-1), weights.reshape(-1), xp)
@@ -204,16 +207,19 @@ class LanguageModel:
         return self.xp.asarray(check_tokens(tokens, self.vocab_size, self.seq_len, name))
 
     # ------------------------------------------------------------ training
-    def loss_and_grads(self, tokens, weights):
+    def loss_and_grads(self, tokens, weights, inputs=None):
         """Weighted NLL and its gradients (see lm_loss_forward)."""
         with blas_single_threaded(self.xp):
-            return lm_loss_and_grads(self.params, tokens, weights, self.start_token, self.xp)
+            return lm_loss_and_grads(self.params, tokens, weights, self.start_token, self.xp,
+                                     inputs)
 
-    def mle_loss_and_grads(self, tokens):
-        """MLE: mean over batch and time of -log G(y_t | Y_1..t-1)."""
+    def mle_loss_and_grads(self, tokens, inputs=None):
+        """MLE: mean over batch and time of -log G(y_t | Y_1..t-1); with
+        ``inputs`` (B, T), the steps read those instead of the true prefix."""
         tokens = self.checked(tokens)
+        inputs = None if inputs is None else self.checked(inputs, "inputs")
         weights = self.xp.full(tokens.shape, 1.0 / tokens.size, dtype=self.dtype)  # (B, T)
-        return self.loss_and_grads(tokens, weights)
+        return self.loss_and_grads(tokens, weights, inputs)
 
     def pg_loss_and_grads(self, tokens, rewards):
         """REINFORCE, as the original code: -SUM over batch and time of

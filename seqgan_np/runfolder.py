@@ -50,12 +50,12 @@ def make_folder(folder):
     Path(folder).mkdir(parents=True, exist_ok=True)
 
 
-def check_new_run(folder, overwrite=False):
-    """Refuse a folder that is a file or holds another run (unless ``overwrite``:
-    then remove that run's files)."""
+def check_new_run(folder, overwrite=False, files=RUN_FILES):
+    """Refuse a folder that is a file or holds another run, judged by its
+    ``files`` (unless ``overwrite``: then remove them)."""
     folder = Path(folder)
     _refuse_a_file(folder)
-    held = [name for name in RUN_FILES if (folder / name).exists()]
+    held = [name for name in files if (folder / name).exists()]
     if held and not overwrite:
         raise FolderError(f"{folder} already holds a run ({', '.join(held)}): go on with it with "
                           f"--resume {folder}, choose another --out, or pass --overwrite to replace it")
