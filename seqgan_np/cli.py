@@ -1,8 +1,9 @@
-"""Command line: ``python -m seqgan_np oracle-experiment ...`` and ``... bench``."""
+"""Command line: ``python -m seqgan_np oracle-experiment ...``, ``... table1`` and ``... bench``."""
 import argparse
 import signal
 import sys
 from dataclasses import fields
+from pathlib import Path
 
 from .backend import BACKENDS, keep_freed_memory
 from .config import PRESETS, ConfigError, ExperimentConfig, make_config
@@ -62,6 +63,26 @@ def build_parser():
                     help="array library: numpy (default) or cupy (needs CuPy and a GPU)")
     ex.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                     help="override one setting of the preset (repeatable); list below")
+    tb = sub.add_parser(
+        "table1", formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="the paper's Table 1 over several seeds, with controls and statistics",
+        description="For each seed: one data draw, one MLE pre-training and one D "
+                    "pre-training shared by every method; then MLE, scheduled sampling, "
+                    "PG-BLEU, SeqGAN and the policy gradient with a constant reward for "
+                    "adv_epochs epochs each; a temperature sweep of the MLE generator; every "
+                    "row's final figures. Writes table1.md, table1.csv, curves.png and "
+                    "frontier.png, and a run folder per seed (seed-N/).",
+        epilog="settings for --set: as for oracle-experiment (see its --help)")
+    tb.add_argument("--preset", metavar="NAME", help=f"{', '.join(PRESETS)} (default: standard)")
+    tb.add_argument("--seeds", type=int, metavar="N", help="number of seeds (default 5)")
+    tb.add_argument("--seed", type=int, metavar="N", help="the first seed (default 0)")
+    tb.add_argument("--oracle-params", metavar="FILE", help="the original oracle (.npz or .pkl)")
+    tb.add_argument("--backend", choices=BACKENDS, help="numpy (default) or cupy")
+    tb.add_argument("--out", metavar="DIR", help="table folder (default: runs/table1-PRESET-DATE-TIME)")
+    tb.add_argument("--resume", metavar="DIR", help="go on with the table in DIR")
+    tb.add_argument("--overwrite", action="store_true", help="let --out replace a table in that folder")
+    tb.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
+                    help="override one setting of the preset (repeatable)")
     bench = sub.add_parser(
         "bench", help="time every phase of the experiment at the paper's sizes",
         description="Time each phase of the oracle experiment at the paper's sizes "
@@ -83,21 +104,32 @@ def bench(args):
     return bench_main(args.backend, args.quick, phases)
 
 
+def _check_resume(args, options):
+    """--resume with none of ``options`` (they come from the saved run)."""
+    given = [o for o in options if getattr(args, o) is not None] + \
+        (["overwrite"] if args.overwrite else [])
+    if given or args.overrides:
+        raise ConfigError("--resume takes every setting from the saved run; "
+                          f"drop {', '.join('--' + g.replace('_', '-') for g in given) or '--set'}")
+
+
+def _config(args):
+    """The preset with --set and the options that are settings applied."""
+    overrides = {k: v for k, v in (("oracle_params", args.oracle_params), ("seed", args.seed),
+                                   ("backend", args.backend)) if v is not None}
+    return make_config(args.preset or "standard",
+                       list(args.overrides) + [f"{k}={v}" for k, v in overrides.items()])
+
+
 def oracle_experiment(args, folder):
     """Run or resume; ``folder`` (a list) receives the run folder as soon as
     it is known, for the message of an interruption."""
     from .experiment import OracleExperiment, summary_table  # imports matplotlib
     if args.resume:
-        given = [o for o in ("preset", "oracle_params", "seed", "out", "backend")
-                 if getattr(args, o) is not None] + (["overwrite"] if args.overwrite else [])
-        if given or args.overrides:
-            raise ConfigError("--resume takes every setting from the checkpoint; "
-                              f"drop {', '.join('--' + g.replace('_', '-') for g in given) or '--set'}")
+        _check_resume(args, ("preset", "oracle_params", "seed", "out", "backend"))
         exp = OracleExperiment.resume(args.resume)
     else:
-        overrides = {k: v for k, v in (("oracle_params", args.oracle_params), ("seed", args.seed),
-                                       ("backend", args.backend)) if v is not None}
-        cfg = make_config(args.preset or "standard", list(args.overrides) + [f"{k}={v}" for k, v in overrides.items()])
+        cfg = _config(args)
         if args.out:
             check_new_run(args.out, args.overwrite)  # before any work
         exp = OracleExperiment(cfg, args.out or default_folder(cfg.preset, cfg.seed), overwrite=args.overwrite)
@@ -106,6 +138,26 @@ def oracle_experiment(args, folder):
     res = exp.run()
     print(summary_table(res))
     print(f"outputs in {exp.out}/")
+    return 0
+
+
+def table1(args, folder):
+    """Run or resume Table 1; ``folder`` as for ``oracle_experiment``."""
+    from .table1 import resume_table1, run_table1  # imports matplotlib
+    if args.resume:
+        _check_resume(args, ("preset", "oracle_params", "seed", "seeds", "out", "backend"))
+        folder.append(args.resume)
+        resume_table1(args.resume)
+    else:
+        cfg = _config(args)
+        seeds = 5 if args.seeds is None else args.seeds
+        if seeds < 1:
+            raise ConfigError(f"--seeds {seeds}: expected at least 1")
+        out = args.out or default_folder(f"table1-{cfg.preset}", cfg.seed)
+        folder.append(out)
+        run_table1(cfg, seeds, out, args.overwrite)
+    print((Path(folder[0]) / "table1.md").read_text())
+    print(f"outputs in {folder[0]}/")
     return 0
 
 
@@ -126,6 +178,8 @@ def main(argv=None):
     try:
         if args.command == "bench":
             return bench(args)
+        if args.command == "table1":
+            return table1(args, folder)
         return oracle_experiment(args, folder)
     except (ConfigError, ValueError, RuntimeError) as e:  # FolderError, NonFiniteError too
         return _error(e)

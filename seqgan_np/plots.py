@@ -1,4 +1,5 @@
-"""The paper's Figure 2: NLL-oracle against epoch, for both branches."""
+"""The paper's Figure 2 (NLL-oracle against epoch) for a run and for Table 1's
+methods over seeds, and Table 1's temperature frontier."""
 from matplotlib.figure import Figure
 
 from .checkpoint import atomic_write
@@ -29,8 +30,41 @@ def plot_learning_curves(rows, pretrain_epochs, oracle_entropy, path, title=""):
                label=f"oracle entropy {oracle_entropy:.2f}" + (" (below the axis)" if below else ""))
     ax.set_xlabel("epoch")
     ax.set_ylabel("NLL-oracle (nats per token)")
+    _finish(fig, ax, title, path)
+
+
+def plot_method_curves(curves, path, title=""):
+    """curves: label -> (epochs, mean, sd) of NLL-oracle over seeds: a line
+    with a band of one standard deviation for each method."""
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.subplots()
+    for label, (epochs, mean, sd) in curves.items():
+        line, = ax.plot(epochs, mean, marker="o", ms=3, label=label)
+        ax.fill_between(epochs, mean - sd, mean + sd, color=line.get_color(), alpha=0.2)
+    ax.set_xlabel("epoch (from the end of MLE pre-training)")
+    ax.set_ylabel("NLL-oracle (nats per token)")
+    _finish(fig, ax, title, path)
+
+
+def plot_frontier(sweep, points, path, title=""):
+    """sweep (k, 3): alpha, NLL-test, NLL-oracle of the MLE generator at each
+    temperature (a curve); points: label -> (NLL-test, NLL-oracle) of each
+    method's final generator (Caccia et al. 2018, "Language GANs falling short")."""
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.subplots()
+    ax.plot(sweep[:, 1], sweep[:, 2], color="k", marker=".", label="MLE over temperatures alpha")
+    for alpha, x, y in sweep:
+        ax.annotate(f"{alpha:g}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    for label, (x, y) in points.items():
+        ax.plot([x], [y], marker="o", ls="", ms=7, label=label)
+    ax.set_xlabel("NLL-test (nats per token; lower: covers the real data)")
+    ax.set_ylabel("NLL-oracle (lower: samples the oracle finds likely)")
+    _finish(fig, ax, title, path)
+
+
+def _finish(fig, ax, title, path):
     ax.set_title(title)
-    ax.legend()
+    ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=120))
