@@ -5,19 +5,22 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-# make oracle-experiment settings
+# make oracle-experiment and make table1 settings
 PRESET  ?= standard
 SEED    ?= 0
+SEEDS   ?= 5
+OUT     ?=
+RESUME  ?=
 BACKEND ?= numpy
 ORACLE  ?=
 CUDA    ?= 12
 GPU_EXTRA = gpu-cuda$(CUDA)
 
 .DEFAULT_GOAL := help
-.PHONY: help test test-gpu tutorials lab oracle-experiment bench clean
+.PHONY: help test test-gpu tutorials lab oracle-experiment table1 bench clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +46,16 @@ ifeq ($(BACKEND),cupy)
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[$(GPU_EXTRA)]'
 endif
 	$(PY) -m seqgan_np oracle-experiment --preset $(PRESET) --seed $(SEED) --backend $(BACKEND) $(if $(ORACLE),--oracle-params $(ORACLE))
+
+table1: $(STAMP)  ## Table 1 over seeds with controls and statistics (PRESET ORACLE BACKEND as above, SEEDS=5 SEED=0 first seed, OUT=dir, RESUME=dir)
+ifeq ($(BACKEND),cupy)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[$(GPU_EXTRA)]'
+endif
+ifeq ($(RESUME),)
+	$(PY) -m seqgan_np table1 --preset $(PRESET) --seeds $(SEEDS) --seed $(SEED) --backend $(BACKEND) $(if $(ORACLE),--oracle-params $(ORACLE)) $(if $(OUT),--out $(OUT))
+else
+	$(PY) -m seqgan_np table1 --resume $(RESUME)
+endif
 
 bench: $(STAMP)  ## time every phase at the paper's sizes (BACKEND=numpy|cupy CUDA=12|13; last line JSON)
 ifeq ($(BACKEND),cupy)

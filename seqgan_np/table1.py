@@ -264,8 +264,12 @@ def summarise(results):
     return table
 
 
-def _fmt(mean, sd, digits=3):
-    return "" if mean is None else f"{mean:.{digits}f} ± {sd:.{digits}f}"
+def _fmt(mean, sd):
+    return "" if mean is None else f"{mean:.3f} ± {sd:.3f}"
+
+
+def _number(value, spec):
+    return "" if value is None else format(value, spec)
 
 
 def write_table(results, cfg, out):
@@ -282,11 +286,12 @@ def write_table(results, cfg, out):
           "",
           "| row | NLL-oracle | noise | p (oracle) | NLL-test | p (test) | paper | per seed (NLL-oracle) |",
           "|---|---|---|---|---|---|---|---|"]
-    for row, e in table.items():
-        p = [("" if e.get(f"p_{k}") is None else f"{e[f'p_{k}']:.2g}") for k in ("nll_oracle", "nll_test")]
+    for e in table.values():
+        p_oracle, p_test, paper = (_number(e.get(k), f) for k, f in
+                                   (("p_nll_oracle", ".2g"), ("p_nll_test", ".2g"), ("paper", ".3f")))
         md.append(f"| {e['label']} | {_fmt(e['nll_oracle_mean'], e['nll_oracle_sd'])} | "
-                  f"{e['nll_oracle_se']:.4f} | {p[0]} | {_fmt(e['nll_test_mean'], e['nll_test_sd'])} | "
-                  f"{p[1]} | {'' if e['paper'] is None else e['paper']} | "
+                  f"{e['nll_oracle_se']:.4f} | {p_oracle} | "
+                  f"{_fmt(e['nll_test_mean'], e['nll_test_sd'])} | {p_test} | {paper} | "
                   f"{' '.join(f'{v:.3f}' for v in e['nll_oracle'])} |")
     write_text(out / "table1.md", "\n".join(md) + "\n")
     buf = io.StringIO()
@@ -296,10 +301,11 @@ def write_table(results, cfg, out):
                + [f"nll_oracle_seed{s}" for s in seeds] + [f"nll_test_seed{s}" for s in seeds])
     for row, e in table.items():
         tests = e["nll_test"] or [None] * len(seeds)
-        w.writerow([row, e["paper"], e["nll_oracle_mean"], e["nll_oracle_sd"], e["nll_oracle_se"],
-                    e.get("p_nll_oracle"), e["nll_test_mean"], e["nll_test_sd"], e["nll_test_se"],
-                    e.get("p_nll_test")] + e["nll_oracle"] + tests)
-    write_text(out / "table1.csv", buf.getvalue().replace("None", ""))
+        values = [row, e["paper"], e["nll_oracle_mean"], e["nll_oracle_sd"], e["nll_oracle_se"],
+                  e.get("p_nll_oracle"), e["nll_test_mean"], e["nll_test_sd"], e["nll_test_se"],
+                  e.get("p_nll_test")] + e["nll_oracle"] + tests
+        w.writerow(["" if v is None else v for v in values])
+    write_text(out / "table1.csv", buf.getvalue())
     _write_figures(results, cfg, table, out)
     return table
 

@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -34,6 +35,7 @@ from seqgan_np.minimal import train_seqgan
 from seqgan_np.optim import Adam
 from seqgan_np.oracle import load_oracle, make_oracle
 from seqgan_np.rollout import rollout_rewards, rollout_rewards_plain
+from seqgan_np.table1 import run_table1
 
 STANDIN = Path(__file__).parent / "standin"
 V, E, H, T = 40, 8, 8, 8
@@ -219,6 +221,22 @@ def test_oracle_experiment_and_resume(device, tmp_path):
     assert res["backend"] == "cupy"
     for key in ("nll_oracle", "nll_test"):
         same(device, res[key], host[key])
+
+
+def test_table1(device, tmp_path):
+    """Every method of Table 1 (SS, PG-BLEU, the constant reward, the temperature
+    sweep, the final figures) on the device, against NumPy."""
+    def quiet(*args, **kwargs):
+        pass
+
+    cfg = make_config("quick", {**TINY, "n_final_eval": 200})
+    host = run_table1(cfg, 2, tmp_path / "numpy", progress=quiet)
+    mine = run_table1(replace(cfg, backend="cupy"), 2, tmp_path / "device", progress=quiet)
+    for row in host:
+        for k in ("nll_oracle", "nll_test"):
+            same(device, np.array(mine[row][k]), np.array(host[row][k]))
+    seed = json.loads((tmp_path / "device" / "seed-1" / "results.json").read_text())
+    assert seed["backend"] == "cupy"
 
 
 def test_bench_at_small_sizes(device):
