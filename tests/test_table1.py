@@ -18,6 +18,7 @@ from seqgan_np.metrics import bleu_plain
 from seqgan_np.optim import Adam
 from seqgan_np.rollout import rollout_rewards, rollout_rewards_plain
 from seqgan_np.stats import welch_t_test
+from seqgan_np import table1
 from seqgan_np.table1 import LABELS, ROWS, Table1Seed, resume_table1, run_table1
 from test_models import check_params_grads, tiny_lm
 
@@ -151,7 +152,7 @@ def test_table_end_to_end_and_resumed(tmp_path):
 
     rows = {r["row"]: r for r in csv.DictReader((whole / "table1.csv").open())}
     assert list(rows) == list(ROWS)
-    for row in ("mle", "constant", "mle_tempered"):  # SeqGAN's Welch tests, from the per-seed figures
+    for row in ("mle", "constant", "mle_tempered", "mle_matched"):  # SeqGAN's Welch tests
         for k in ("nll_oracle", "nll_test"):
             per_seed = [[float(rows[r][f"{k}_seed{s}"]) for s in (0, 1)] for r in ("seqgan", row)]
             assert float(rows[row][f"p_{k}"]) == pytest.approx(welch_t_test(*per_seed)[2], rel=1e-9)
@@ -174,9 +175,21 @@ def test_the_tempered_row_uses_the_alpha_of_least_validation_nll(tmp_path):
     best = min(res["sweep"], key=lambda s: s["nll_valid"])
     assert res["best_alpha"] == best["alpha"] == res["finals"]["mle_tempered"]["alpha"]
     assert res["finals"]["mle_tempered"]["nll_test"] == pytest.approx(best["nll_test"], rel=1e-9)
+    matched = res["finals"]["mle_matched"]["alpha"]
+    assert res["sweep"][0]["alpha"] <= matched <= best["alpha"]
     for row in ROWS:  # every figure with its evaluation noise
         fig = res["finals"][row]
         assert 0 < fig["nll_oracle_se"] < 0.5 * fig["nll_oracle"]
+
+
+@pytest.mark.parametrize("target, alpha", [(8.5, 1.5), (9.0, 1.0), (9.5, 0.5), (7.9, 2.0)])
+def test_matched_temperature_interpolates_the_falling_part_of_the_sweep(tmp_path, monkeypatch,
+                                                                         target, alpha):
+    exp = Table1Seed(tiny(), tmp_path, quiet)
+    exp.sweep = [{"alpha": a, "nll_valid": n, "nll_test": n, "nll_oracle": 0.0}
+                 for a, n in ((0.5, 9.5), (1.0, 9.0), (2.0, 8.0), (3.0, 8.2))]  # least at 2.0
+    monkeypatch.setattr(table1, "nll_and_error", lambda model, tokens: (target, 0.0))
+    assert exp.matched_alpha() == pytest.approx(alpha)  # beyond either end: that end
 
 
 def test_a_corrupt_table_state_is_refused(tmp_path):
