@@ -26,6 +26,7 @@ import copy
 import csv
 import io
 import json
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -36,7 +37,7 @@ from .baselines import (BleuReward, constant_rewards, sample_unigram, ss_loss_an
                         ss_probability, tempered)
 from .checkpoint import write_text
 from .config import config_from_dict, config_to_dict
-from .experiment import CHECKPOINT, OracleExperiment
+from .experiment import CHECKPOINT, OracleExperiment, Progress
 from .metrics import nll_and_error
 from .plots import plot_frontier, plot_method_curves
 from .rollout import rollout_rewards, update_rollout_policy
@@ -245,9 +246,10 @@ def resume_table1(out, progress=None):
 
 
 def _run_seeds(cfg, n_seeds, out, overwrite, progress):
-    results = []
+    progress, started, results = progress or Progress(), time.perf_counter(), []
     for seed in range(cfg.seed, cfg.seed + n_seeds):
         folder = out / f"seed-{seed}"
+        progress("table1", seed - cfg.seed, n_seeds, started, f"| seed {seed} in {folder}", force=True)
         if not overwrite and (folder / SEED_RESULTS).exists():
             results.append(json.loads((folder / SEED_RESULTS).read_text()))
             continue
