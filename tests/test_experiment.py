@@ -115,7 +115,7 @@ def cli(*args):
     (["--seed", "x"], "argument --seed: invalid int value"),
     (["--oracle-params", "missing.npz"], "oracle parameters file not found: missing.npz"),
     (["--resume", "no-such-run"], "no checkpoint at no-such-run"),
-    (["--resume", "somewhere", "--seed", "1"], "--resume takes every setting from the checkpoint"),
+    (["--resume", "somewhere", "--seed", "1"], "--resume takes every setting from the saved run"),
     (["--backend", "torch"], "invalid choice: 'torch'"),
 ])
 def test_bad_command_line(args, message):
