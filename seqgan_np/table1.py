@@ -48,7 +48,8 @@ from .stats import mean_sd, welch_t_test
 TEMPERATURES = (0.6, 0.7, 0.8, 0.9, 0.95, 1.0, 1.05, 1.1, 1.2, 1.35, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0)
 METHODS = ("mle", "ss", "pg_bleu", "seqgan", "constant")  # trained from the shared start
 ROWS = ("random",) + METHODS + ("mle_tempered", "mle_matched")
-LABELS = {"random": "Random (unigram)", "mle": "MLE", "ss": "SS (scheduled sampling)",
+LABELS = {"random": "Random (unigram)", "pretrained": "pre-trained G (the shared start)",
+          "mle": "MLE", "ss": "SS (scheduled sampling)",
           "pg_bleu": "PG-BLEU", "seqgan": "SeqGAN", "constant": "constant Q = 1/2 (no D)",
           "mle_tempered": "MLE at its best temperature",
           "mle_matched": "MLE tempered to SeqGAN's NLL-valid"}
@@ -263,16 +264,21 @@ def _run_seeds(cfg, n_seeds, out, overwrite, progress):
 
 def summarise(results):
     """Per row: the per-seed figures, their mean and sd, the mean evaluation
-    noise (standard error) and SeqGAN's Welch tests."""
+    noise (standard error) and SeqGAN's Welch tests. The shared start (the
+    pre-trained G's last evaluation, n_eval samples) comes second, for
+    reference: every method moved from there."""
+    start = [[r for r in res["rows"] if r["branch"] == "pretrain"][-1] for res in results]
+    per_row = {row: [res["finals"][row] for res in results] for row in ROWS}
+    per_row = {"random": per_row.pop("random"), "pretrained": start, **per_row}
     table = {}
-    for row in ROWS:
-        figs = [r["finals"][row] for r in results]
+    for row, figs in per_row.items():
         entry = {"label": LABELS[row], "paper": PAPER.get(row)}
         for k in ("nll_oracle", "nll_test"):
             values = [f[k] for f in figs if k in f]
             entry[k] = values
             entry[f"{k}_mean"], entry[f"{k}_sd"] = mean_sd(values) if values else (None, None)
-            entry[f"{k}_se"] = float(np.mean([f[f"{k}_se"] for f in figs])) if values else None
+            errors = [f[f"{k}_se"] for f in figs if f"{k}_se" in f]
+            entry[f"{k}_se"] = float(np.mean(errors)) if errors else None
         table[row] = entry
     for row in AGAINST:
         for k in ("nll_oracle", "nll_test"):
@@ -299,7 +305,8 @@ def write_table(results, cfg, out):
           "",
           f"Mean ± standard deviation over seeds; final figures on {cfg.n_final_eval:,} samples "
           f"(NLL-oracle) and the {cfg.n_test:,} held-out sequences (NLL-test). 'noise' is the "
-          "mean standard error of one evaluation. p: Welch's t-test of SeqGAN against the row "
+          "mean standard error of one evaluation. The pre-trained G's figures are its evaluation "
+          f"at the end of pre-training ({cfg.n_eval:,} samples). p: Welch's t-test of SeqGAN against the row "
           "(two-sided). Temperatures alpha per seed: best on NLL-valid "
           f"{alphas['mle_tempered']}; matched to SeqGAN's NLL-valid {alphas['mle_matched']}.",
           "",
@@ -309,7 +316,7 @@ def write_table(results, cfg, out):
         p_oracle, p_test, paper = (_number(e.get(k), f) for k, f in
                                    (("p_nll_oracle", ".2g"), ("p_nll_test", ".2g"), ("paper", ".3f")))
         md.append(f"| {e['label']} | {_fmt(e['nll_oracle_mean'], e['nll_oracle_sd'])} | "
-                  f"{e['nll_oracle_se']:.4f} | {p_oracle} | "
+                  f"{_number(e['nll_oracle_se'], '.4f')} | {p_oracle} | "
                   f"{_fmt(e['nll_test_mean'], e['nll_test_sd'])} | {p_test} | {paper} | "
                   f"{' '.join(f'{v:.3f}' for v in e['nll_oracle'])} |")
     write_text(out / "table1.md", "\n".join(md) + "\n")
@@ -345,6 +352,6 @@ def _write_figures(results, cfg, table, out):
     plot_method_curves(curves, out / "curves.png", f"NLL-oracle against epoch: {title}")
     sweep = np.array([[[s["alpha"], s["nll_test"], s["nll_oracle"]] for s in r["sweep"]]
                       for r in results]).mean(axis=0)  # (temperatures, 3)
-    points = {table[row]["label"]: (table[row]["nll_test_mean"], table[row]["nll_oracle_mean"])
-              for row in ROWS if row != "random"}
+    points = {e["label"]: (e["nll_test_mean"], e["nll_oracle_mean"])
+              for row, e in table.items() if row != "random"}  # Random has no NLL-test
     plot_frontier(sweep, points, out / "frontier.png", f"NLL-oracle against NLL-test: {title}")
