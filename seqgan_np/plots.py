@@ -33,30 +33,31 @@ def plot_learning_curves(rows, pretrain_epochs, oracle_entropy, path, title=""):
     _finish(fig, ax, title, path)
 
 
-def plot_method_curves(curves, path, title=""):
+def plot_method_curves(curves, colours, path, title=""):
     """curves: label -> (epochs, mean, sd) of NLL-oracle over seeds: a line
-    with a band of one standard deviation for each method."""
+    with a band of one standard deviation for each method; colours: label -> colour."""
     fig = Figure(figsize=(7, 4.5))
     ax = fig.subplots()
     for label, (epochs, mean, sd) in curves.items():
-        line, = ax.plot(epochs, mean, marker="o", ms=3, label=label)
-        ax.fill_between(epochs, mean - sd, mean + sd, color=line.get_color(), alpha=0.2)
-    ax.set_xlabel("epoch (from the end of MLE pre-training)")
+        ax.plot(epochs, mean, marker="o", ms=3, label=label, color=colours[label])
+        ax.fill_between(epochs, mean - sd, mean + sd, color=colours[label], alpha=0.2)
+    ax.set_xlabel("epoch (every method starts from the pre-trained G)")
     ax.set_ylabel("NLL-oracle (nats per token)")
     _finish(fig, ax, title, path)
 
 
-def plot_frontier(sweep, points, path, title=""):
+def plot_frontier(sweep, points, colours, path, title=""):
     """sweep (k, 3): alpha, NLL-test, NLL-oracle of the MLE generator at each
     temperature (a curve); points: label -> (NLL-test, NLL-oracle) of each
-    method's final generator (Caccia et al. 2018, "Language GANs falling short")."""
+    method's final generator (Caccia et al. 2018, "Language GANs falling
+    short"); colours: label -> colour."""
     fig = Figure(figsize=(7, 4.5))
     ax = fig.subplots()
     ax.plot(sweep[:, 1], sweep[:, 2], color="k", marker=".", label="MLE over temperatures alpha")
     for alpha, x, y in sweep:
         ax.annotate(f"{alpha:g}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
     for label, (x, y) in points.items():
-        ax.plot([x], [y], marker="o", ls="", ms=7, label=label)
+        ax.plot([x], [y], marker="o", ls="", ms=7, label=label, color=colours[label])
     ax.set_xlabel("NLL-test (nats per token; lower: covers the real data)")
     ax.set_ylabel("NLL-oracle (lower: samples the oracle finds likely)")
     _finish(fig, ax, title, path)

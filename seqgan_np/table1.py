@@ -53,6 +53,9 @@ LABELS = {"random": "Random (unigram)", "pretrained": "pre-trained G (the shared
           "pg_bleu": "PG-BLEU", "seqgan": "SeqGAN", "constant": "constant Q = 1/2 (no D)",
           "mle_tempered": "MLE at its best temperature",
           "mle_matched": "MLE tempered to SeqGAN's NLL-valid"}
+COLOURS = {"pretrained": "tab:gray", "mle": "tab:blue", "ss": "tab:orange", "pg_bleu": "tab:green",
+           "seqgan": "tab:red", "constant": "tab:purple", "mle_tempered": "tab:cyan",
+           "mle_matched": "tab:olive"}  # the same in both figures
 PAPER = {"random": 10.310, "mle": 9.038, "ss": 8.985, "pg_bleu": 8.946, "seqgan": 8.736}
 AGAINST = ("mle", "constant", "mle_tempered", "mle_matched")  # SeqGAN's Welch tests
 TABLE_FILES = ("table1.json", "table1.md", "table1.csv", "curves.png", "frontier.png")
@@ -300,8 +303,8 @@ def write_table(results, cfg, out):
     table, seeds = summarise(results), [r["seed"] for r in results]
     alphas = {row: ", ".join(f"{r['finals'][row]['alpha']:.3g}" for r in results)
               for row in ("mle_tempered", "mle_matched")}
-    md = [f"# Table 1: preset '{cfg.preset}', {len(seeds)} seeds ({', '.join(map(str, seeds))}), "
-          f"{cfg.oracle_params or 'built-in'} oracle",
+    oracle = Path(cfg.oracle_params).name if cfg.oracle_params else "built-in"
+    md = [f"# Table 1: preset '{cfg.preset}', seeds {', '.join(map(str, seeds))}, {oracle} oracle",
           "",
           f"Mean ± standard deviation over seeds; final figures on {cfg.n_final_eval:,} samples "
           f"(NLL-oracle) and the {cfg.n_test:,} held-out sequences (NLL-test). 'noise' is the "
@@ -348,10 +351,11 @@ def _write_figures(results, cfg, table, out):
         values = np.array(per_seed)  # (seeds, evaluations)
         curves[LABELS[method]] = (epochs, values.mean(axis=0), values.std(axis=0, ddof=1)
                                   if len(results) > 1 else np.zeros(len(epochs)))
-    title = f"preset '{cfg.preset}', {len(results)} seeds"
-    plot_method_curves(curves, out / "curves.png", f"NLL-oracle against epoch: {title}")
+    title = f"preset '{cfg.preset}', {len(results)} seed{'s' * (len(results) > 1)}"
+    colours = {LABELS[row]: c for row, c in COLOURS.items()}
+    plot_method_curves(curves, colours, out / "curves.png", f"NLL-oracle against epoch: {title}")
     sweep = np.array([[[s["alpha"], s["nll_test"], s["nll_oracle"]] for s in r["sweep"]]
                       for r in results]).mean(axis=0)  # (temperatures, 3)
     points = {e["label"]: (e["nll_test_mean"], e["nll_oracle_mean"])
               for row, e in table.items() if row != "random"}  # Random has no NLL-test
-    plot_frontier(sweep, points, out / "frontier.png", f"NLL-oracle against NLL-test: {title}")
+    plot_frontier(sweep, points, colours, out / "frontier.png", f"NLL-oracle against NLL-test: {title}")
