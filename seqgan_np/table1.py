@@ -38,7 +38,7 @@ from .baselines import (BleuReward, constant_rewards, sample_unigram, ss_loss_an
 from .checkpoint import write_text
 from .config import config_from_dict, config_to_dict
 from .experiment import CHECKPOINT, OracleExperiment, Progress
-from .metrics import nll_and_error
+from .metrics import nll_and_error, nll_oracle, nll_test
 from .plots import plot_frontier, plot_method_curves
 from .rollout import rollout_rewards, update_rollout_policy
 from .runfolder import check_new_run, locked, make_folder
@@ -156,10 +156,9 @@ class Table1Seed(OracleExperiment):
         model = tempered(self.G_mle, alpha)
         samples = model.sample(self.cfg.n_eval, self.rng["final"])  # (n_eval, T)
         self.sweep.append({"alpha": alpha,
-                           "nll_valid": self.finite("NLL-valid", nll_and_error(model, self.valid)[0]),
-                           "nll_test": self.finite("NLL-test", nll_and_error(model, self.test)[0]),
-                           "nll_oracle": self.finite("NLL-oracle",
-                                                     nll_and_error(self.oracle, samples)[0])})
+                           "nll_valid": self.finite("NLL-valid", nll_test(model, self.valid)),
+                           "nll_test": self.finite("NLL-test", nll_test(model, self.test)),
+                           "nll_oracle": self.finite("NLL-oracle", nll_oracle(self.oracle, samples))})
 
     def best_alpha(self):
         """The temperature of least NLL on the validation data (not NLL-oracle)."""
@@ -171,7 +170,7 @@ class Table1Seed(OracleExperiment):
         up to ``best_alpha`` (where that NLL falls) that enclose it, the
         nearest end where none do. Compares the two at equal coverage of the
         real data, the frontier's question, without using NLL-oracle."""
-        target = nll_and_error(self.G, self.valid)[0]
+        target = nll_test(self.G, self.valid)
         falling = [(s["alpha"], s["nll_valid"]) for s in self.sweep if s["alpha"] <= self.best_alpha()]
         for (a0, n0), (a1, n1) in zip(falling, falling[1:]):
             if n1 <= target <= n0:
@@ -270,7 +269,7 @@ def summarise(results):
     noise (standard error) and SeqGAN's Welch tests. The shared start (the
     pre-trained G's last evaluation, n_eval samples) comes second, for
     reference: every method moved from there."""
-    start = [[r for r in res["rows"] if r["branch"] == "pretrain"][-1] for res in results]
+    start = [_start(res) for res in results]
     per_row = {row: [res["finals"][row] for res in results] for row in ROWS}
     per_row = {"random": per_row.pop("random"), "pretrained": start, **per_row}
     table = {}
@@ -288,6 +287,11 @@ def summarise(results):
             p = welch_t_test(table["seqgan"][k], table[row][k])[2] if len(results) > 1 else None
             table[row][f"p_{k}"] = p
     return table
+
+
+def _start(res):
+    """A seed's shared start: the pre-trained G's last evaluation row."""
+    return [r for r in res["rows"] if r["branch"] == "pretrain"][-1]
 
 
 def _fmt(mean, sd):
@@ -343,7 +347,7 @@ def _write_figures(results, cfg, table, out):
     start = cfg.pretrain_g_epochs
     curves = {}
     for method in METHODS:  # each branch from the pre-trained G's last evaluation
-        per_seed = [[r_["nll_oracle"] for r_ in r["rows"] if r_["branch"] == "pretrain"][-1:]
+        per_seed = [[_start(r)["nll_oracle"]]
                     + [r_["nll_oracle"] for r_ in r["rows"] if r_["branch"] == method
                        and r_["epoch"] > start] for r in results]
         epochs = [start] + [r_["epoch"] for r_ in results[0]["rows"]
