@@ -5,11 +5,11 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from .backend import BACKENDS, keep_freed_memory
-from .config import PRESETS, ConfigError, ExperimentConfig, make_config
-from .runfolder import check_new_run, default_folder
-
-BENCH_PHASES = ("gemm", "mle", "pg", "disc", "sample", "nll", "rollout")
+from .backend import BACKENDS
+from .fast.threads import keep_freed_memory
+from .run.bench import PHASES as BENCH_PHASES
+from .run.config import PRESETS, ConfigError, ExperimentConfig, make_config
+from .run.runfolder import check_new_run, default_folder
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,10 +30,37 @@ def _settings_help():
     return "\n".join(lines)
 
 
+def add_run_options(p, out_help, resume_help, overwrite_help):
+    """The options every run subcommand shares."""
+    p.add_argument("--preset", metavar="NAME",
+                   help=f"schedule: {', '.join(PRESETS)} (default: standard). paper = the "
+                        "original code's schedule; standard = paper sizes, lighter schedule "
+                        "(15 to 30 min on 2 cores); quick = the whole pipeline in under a minute, "
+                        "too small to show the effect")
+    p.add_argument("--oracle-params", metavar="FILE",
+                   help="the original oracle (.npz, or the original target_params_py3.pkl); "
+                        "default: a built-in oracle with N(0,1) weights made from the seed")
+    p.add_argument("--seed", type=int, metavar="N", help="root random seed (default 0)")
+    p.add_argument("--out", metavar="DIR", help=out_help)
+    p.add_argument("--resume", metavar="DIR", help=resume_help)
+    p.add_argument("--overwrite", action="store_true", help=overwrite_help)
+    p.add_argument("--backend", choices=BACKENDS,
+                   help="array library: numpy (default) or cupy (needs CuPy and a GPU)")
+    p.add_argument("--plain", action="store_true",
+                   help="run the plain code of seqgan_np/core (the paper as written, step by "
+                        "step) instead of its fast twins: the same numbers up to rounding, "
+                        "many times slower (the setting code=plain)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
+                   help="override one setting of the preset (repeatable); list below")
+
+
 def build_parser():
     parser = _Parser(prog="python -m seqgan_np",
                      description="SeqGAN in NumPy: the synthetic oracle experiment.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    epilog = ("settings for --set FIELD=VALUE (tuples as comma-separated integers),\n"
+              "with their values in 'paper' (and where another preset differs):\n"
+              + _settings_help())
     ex = sub.add_parser(
         "oracle-experiment", formatter_class=argparse.RawDescriptionHelpFormatter,
         help="run the paper's synthetic experiment (SeqGAN vs MLE on NLL-oracle)",
@@ -41,28 +68,10 @@ def build_parser():
                     "discriminator pre-training, adversarial training, and the MLE branch "
                     "for comparison. Writes config.json, evaluations.csv, nll_oracle.png, "
                     "samples_*.txt, results.json and checkpoint.npz into the run folder.",
-        epilog="settings for --set FIELD=VALUE (tuples as comma-separated integers),\n"
-               "with their values in 'paper' (and where another preset differs):\n"
-               + _settings_help())
-    ex.add_argument("--preset", metavar="NAME",
-                    help=f"schedule: {', '.join(PRESETS)} (default: standard). paper = the "
-                         "original code's schedule; standard = paper sizes, lighter schedule "
-                         "(about 15 min on 2 cores); quick = the whole pipeline in under a minute, "
-                         "too small to show the effect")
-    ex.add_argument("--oracle-params", metavar="FILE",
-                    help="the original oracle (.npz, or the original .pkl); default: a "
-                         "built-in oracle with N(0,1) weights made from the seed")
-    ex.add_argument("--seed", type=int, metavar="N", help="root random seed (default 0)")
-    ex.add_argument("--out", metavar="DIR",
-                    help="run folder (default: runs/PRESET-seedN-YYYYmmdd-HHMMSS)")
-    ex.add_argument("--resume", metavar="DIR",
-                    help="go on with the run saved in DIR (its settings come from its checkpoint)")
-    ex.add_argument("--overwrite", action="store_true",
-                    help="let --out replace a run already in that folder (its files are removed first)")
-    ex.add_argument("--backend", choices=BACKENDS,
-                    help="array library: numpy (default) or cupy (needs CuPy and a GPU)")
-    ex.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
-                    help="override one setting of the preset (repeatable); list below")
+        epilog=epilog)
+    add_run_options(ex, "run folder (default: runs/PRESET-seedN-YYYYmmdd-HHMMSS)",
+                    "go on with the run saved in DIR (its settings come from its checkpoint)",
+                    "let --out replace a run already in that folder (its files are removed first)")
     tb = sub.add_parser(
         "table1", formatter_class=argparse.RawDescriptionHelpFormatter,
         help="the paper's Table 1 over several seeds, with controls and statistics",
@@ -71,23 +80,17 @@ def build_parser():
                     "PG-BLEU, SeqGAN and the policy gradient with a constant reward for "
                     "adv_epochs epochs each; a temperature sweep of the MLE generator; every "
                     "row's final figures. Writes table1.md, table1.csv, curves.png and "
-                    "frontier.png, and a run folder per seed (seed-N/).",
-        epilog="settings for --set: as for oracle-experiment (see its --help)")
-    tb.add_argument("--preset", metavar="NAME", help=f"{', '.join(PRESETS)} (default: standard)")
+                    "frontier.png, and a run folder per seed (seed-N/), for the seeds "
+                    "--seed, --seed + 1, ... (--seeds of them).",
+        epilog=epilog)
+    add_run_options(tb, "table folder (default: runs/table1-PRESET-seedN-YYYYmmdd-HHMMSS)",
+                    "go on with the table in DIR", "let --out replace a table in that folder")
     tb.add_argument("--seeds", type=int, metavar="N", help="number of seeds (default 5)")
-    tb.add_argument("--seed", type=int, metavar="N", help="the first seed (default 0)")
-    tb.add_argument("--oracle-params", metavar="FILE", help="the original oracle (.npz or .pkl)")
-    tb.add_argument("--backend", choices=BACKENDS, help="numpy (default) or cupy")
-    tb.add_argument("--out", metavar="DIR", help="table folder (default: runs/table1-PRESET-DATE-TIME)")
-    tb.add_argument("--resume", metavar="DIR", help="go on with the table in DIR")
-    tb.add_argument("--overwrite", action="store_true", help="let --out replace a table in that folder")
-    tb.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
-                    help="override one setting of the preset (repeatable)")
     bench = sub.add_parser(
         "bench", help="time every phase of the experiment at the paper's sizes",
         description="Time each phase of the oracle experiment at the paper's sizes "
-                    "(../shared/docs/benchmark.md): human-readable lines, then one JSON "
-                    "object on the last line.")
+                    "(../shared/docs/benchmark.md) with the fast code: human-readable lines, "
+                    "then one JSON object on the last line.")
     bench.add_argument("--backend", choices=BACKENDS, help="numpy (default) or cupy")
     bench.add_argument("--quick", action="store_true", help="3 to 5 repeats per phase")
     bench.add_argument("--phases", default=",".join(BENCH_PHASES), metavar="LIST",
@@ -96,7 +99,7 @@ def build_parser():
 
 
 def bench(args):
-    from .bench import main as bench_main
+    from .run.bench import main as bench_main
     phases = tuple(p for p in args.phases.split(",") if p)
     unknown = [p for p in phases if p not in BENCH_PHASES]
     if unknown:
@@ -107,7 +110,7 @@ def bench(args):
 def _check_resume(args, options):
     """--resume with none of ``options`` (they come from the saved run)."""
     given = [o for o in options if getattr(args, o) is not None] + \
-        (["overwrite"] if args.overwrite else [])
+        [flag for flag in ("overwrite", "plain") if getattr(args, flag)]
     if given or args.overrides:
         raise ConfigError("--resume takes every setting from the saved run; "
                           f"drop {', '.join('--' + g.replace('_', '-') for g in given) or '--set'}")
@@ -116,7 +119,8 @@ def _check_resume(args, options):
 def _config(args):
     """The preset with --set and the options that are settings applied."""
     overrides = {k: v for k, v in (("oracle_params", args.oracle_params), ("seed", args.seed),
-                                   ("backend", args.backend)) if v is not None}
+                                   ("backend", args.backend),
+                                   ("code", "plain" if args.plain else None)) if v is not None}
     return make_config(args.preset or "standard",
                        list(args.overrides) + [f"{k}={v}" for k, v in overrides.items()])
 
@@ -124,15 +128,17 @@ def _config(args):
 def oracle_experiment(args, folder):
     """Run or resume; ``folder`` (a list) receives the run folder as soon as
     it is known, for the message of an interruption."""
-    from .experiment import OracleExperiment, summary_table  # imports matplotlib
+    from .run.oracle_experiment import ORACLE_EXPERIMENT, summary_table  # imports matplotlib
+    from .run.runner import Run
     if args.resume:
         _check_resume(args, ("preset", "oracle_params", "seed", "out", "backend"))
-        exp = OracleExperiment.resume(args.resume)
+        exp = Run.resume(ORACLE_EXPERIMENT, args.resume)
     else:
         cfg = _config(args)
         if args.out:
             check_new_run(args.out, args.overwrite)  # before any work
-        exp = OracleExperiment(cfg, args.out or default_folder(cfg.preset, cfg.seed), overwrite=args.overwrite)
+        exp = Run(ORACLE_EXPERIMENT, cfg, args.out or default_folder(cfg.preset, cfg.seed),
+                  overwrite=args.overwrite)
     folder.append(exp.out)
     print(f"run folder: {exp.out}", file=sys.stderr)
     res = exp.run()
@@ -143,7 +149,7 @@ def oracle_experiment(args, folder):
 
 def table1(args, folder):
     """Run or resume Table 1; ``folder`` as for ``oracle_experiment``."""
-    from .table1 import resume_table1, run_table1  # imports matplotlib
+    from .experiments.table1 import resume_table1, run_table1  # imports matplotlib
     if args.resume:
         _check_resume(args, ("preset", "oracle_params", "seed", "seeds", "out", "backend"))
         folder.append(args.resume)

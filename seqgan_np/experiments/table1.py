@@ -3,7 +3,7 @@
 For each seed (a run folder of its own, seed-N/): one draw of the oracle's
 data, one MLE pre-training of G_theta and one pre-training of D_phi, shared
 by every method; then each method for adv_epochs epochs from that start.
-The phases after the runner's own (``experiment.PHASES``):
+The phases after the oracle experiment's own (``run/oracle_experiment.py``):
 
   ss_branch        scheduled sampling (``baselines.ss_loss_and_grads``)
   bleu_branch      PG-BLEU: the policy gradient with BLEU-4 against the
@@ -16,13 +16,12 @@ The phases after the runner's own (``experiment.PHASES``):
   final            each row of the table on n_final_eval samples, with the
                    standard error of each figure (its evaluation noise)
 
-The MLE and SeqGAN rows are the runner's MLE branch and adversarial phase,
-with the same random streams: a seed's SeqGAN and MLE numbers are those of
+The MLE and SeqGAN rows are the oracle experiment's MLE branch and
+adversarial phase, with the same random streams: a seed's SeqGAN and MLE numbers are those of
 ``oracle-experiment`` with that seed. ``run_table1`` runs the seeds in turn
 (a finished seed is kept, an interrupted one resumed) and writes table1.md,
 table1.csv, curves.png and frontier.png.
 """
-import copy
 import csv
 import io
 import json
@@ -32,16 +31,18 @@ from pathlib import Path
 
 import numpy as np
 
-from .backend import backend_name, to_numpy
-from .baselines import (BleuReward, constant_rewards, sample_unigram, ss_loss_and_grads,
-                        ss_probability, tempered)
-from .checkpoint import write_text
-from .config import config_from_dict, config_to_dict
-from .experiment import CHECKPOINT, OracleExperiment, Progress
-from .metrics import nll_and_error, nll_oracle, nll_test
-from .plots import plot_frontier, plot_method_curves
-from .rollout import rollout_rewards, update_rollout_policy
-from .runfolder import check_new_run, locked, make_folder
+from ..backend import backend_name, to_numpy
+from ..core.metrics import mean_nll, nll_and_error, nll_oracle, nll_test
+from ..core.rollout import update_rollout_policy
+from ..core.seqgan import Phase, copy_params, g_steps, mle_epoch
+from ..run import oracle_experiment as oracle
+from ..run.checkpoint import write_text
+from ..run.config import config_from_dict, config_to_dict
+from ..run.plots import plot_frontier, plot_method_curves
+from ..run.progress import Progress
+from ..run.runfolder import check_new_run, locked, make_folder
+from ..run.runner import CHECKPOINT, Branch, Recipe, Run
+from .baselines import constant_Q, sample_unigram, ss_loss_and_grads, ss_probability, tempered
 from .stats import mean_sd, welch_t_test
 
 # wide: an MLE generator that overfits is best on held-out data at alpha well above 1
@@ -62,167 +63,144 @@ TABLE_FILES = ("table1.json", "table1.md", "table1.csv", "curves.png", "frontier
 SEED_RESULTS = "results.json"
 
 
-class Table1Seed(OracleExperiment):
-    """Every row of Table 1 for one seed, in the folder ``out_dir``."""
+def build(run):
+    """The oracle experiment's models and phases, then the other methods'
+    copies of G (each with its Adam state) and their phases."""
+    phases = oracle.build(run)
+    cfg, sg, xp = run.cfg, run.sg, run.xp
+    G_ss, G_bleu, G_bleu_beta, G_const = (sg.G.copy(name) for name in
+                                          ("G_ss", "G_bleu", "G_bleu_beta", "G_const"))
+    states = {name: sg.g_opt.init(sg.G.params, xp) for name in ("G_ss", "G_bleu", "G_const")}
+    run.models.update(G_ss=G_ss, G_bleu=G_bleu, G_bleu_beta=G_bleu_beta, G_const=G_const)
+    run.opt_state.update(states)
+    run.methods = {"mle": run.G_mle, "ss": G_ss, "pg_bleu": G_bleu, "seqgan": sg.G,
+                   "constant": G_const}
+    start, S, units = cfg.pretrain_g_epochs, run.data["train"], cfg.adv_epochs
+    run.branches.update(ss_branch=Branch("ss", G_ss, start),
+                        bleu_branch=Branch("pg_bleu", G_bleu, start),
+                        constant_branch=Branch("constant", G_const, start))
+    bleu = []  # the BLEU reward, made from the training data when PG-BLEU first needs it
 
-    PHASES = OracleExperiment.PHASES + ("ss_branch", "bleu_branch", "constant_branch",
-                                        "temperature", "final")
-    STREAMS = OracleExperiment.STREAMS + ("valid", "ss", "bleu", "bleu_rollout", "constant",
-                                          "final")
-    BRANCHES = OracleExperiment.BRANCHES + ("ss", "pg_bleu", "constant")
+    def make_valid():  # held-out data that chooses the temperature
+        run.data["valid"][...] = to_numpy(run.oracle.sample(cfg.n_test, run.rng["valid"]))
 
-    def __init__(self, cfg, out_dir, progress=None, overwrite=False, oracle=None):
-        super().__init__(cfg, out_dir, progress, overwrite, oracle)
-        self.G_ss, self.G_bleu, self.G_bleu_beta, self.G_const = (
-            self._copy_model(self.G, name) for name in ("G_ss", "G_bleu", "G_bleu_beta", "G_const"))
-        for name in ("G_ss", "G_bleu", "G_const"):
-            self.opt_state[name] = self.g_opt.init(self.G.params, self.xp)
-        self.valid = None  # held-out data that chooses the temperature
-        self.bleu_reward = None  # made from the training data when PG-BLEU starts
-        self.sweep = []  # per temperature: alpha, NLL-valid, NLL-test, NLL-oracle
-        self.finals = {}  # per row: NLL-oracle and NLL-test with their standard errors
+    def share_start():  # every method starts from the pre-trained G
+        for model in (G_ss, G_bleu, G_const):
+            copy_params(model.params, sg.G.params)
+        oracle.copy_state(states["G_ss"], sg.mle_state)  # SS goes on with MLE
 
-    def _models(self):
-        return {**super()._models(), "G_ss": self.G_ss, "G_bleu": self.G_bleu,
-                "G_bleu_beta": self.G_bleu_beta, "G_const": self.G_const}
-
-    # ------------------------------------------------------------ schedule
-    def units(self, phase):
-        extra = {"ss_branch": self.cfg.adv_epochs, "bleu_branch": self.cfg.adv_epochs,
-                 "constant_branch": self.cfg.adv_epochs, "temperature": len(TEMPERATURES),
-                 "final": len(ROWS)}
-        return extra[phase] if phase in extra else super().units(phase)
-
-    def steps(self):
-        return {**super().steps(), "ss_branch": self.ss_epoch, "bleu_branch": self.bleu_epoch,
-                "constant_branch": self.constant_epoch, "temperature": self.temperature_unit,
-                "final": self.final_unit}
-
-    def branch(self, phase):
-        start = self.cfg.pretrain_g_epochs
-        return {"ss_branch": ("ss", self.G_ss, start, False),
-                "bleu_branch": ("pg_bleu", self.G_bleu, start, False),
-                "constant_branch": ("constant", self.G_const, start, False),
-                }.get(phase) or super().branch(phase)
-
-    def start_phase(self, phase):
-        super().start_phase(phase)
-        if phase == "mle_branch":  # every method starts from the pre-trained G
-            for model in (self.G_ss, self.G_bleu, self.G_const):
-                self._assign(model.params, self.G.params)
-            self.opt_state["G_ss"] = copy.deepcopy(self.opt_state["G"])  # SS goes on with MLE
-        elif phase == "bleu_branch":
-            self._assign(self.G_bleu_beta.params, self.G_bleu.params)
-
-    # -------------------------------------------------------------- phases
-    def make_data(self):
-        super().make_data()
-        self.valid = to_numpy(self.oracle.sample(self.cfg.n_test, self.rng["valid"]))  # (n_test, T)
-
-    def data(self):
-        return {**super().data(), **({} if self.valid is None else {"data/valid": self.valid})}
-
-    def data_rows(self):
-        return {**super().data_rows(), "data/valid": self.cfg.n_test}
-
-    def set_data(self, arrays):
-        super().set_data(arrays)
-        self.valid = arrays["data/valid"]
-
-    def ss_epoch(self):
+    def ss_epoch():
         """One MLE epoch whose inputs are G's own samples with the schedule's probability."""
-        cfg, rng = self.cfg, self.rng["ss"]
-        prob = ss_probability(self.done["ss_branch"] + 1, cfg.adv_epochs, cfg.ss_max_prob)
-        self._mle_epoch(self.G_ss, self.opt_state["G_ss"], rng,
-                        lambda y: ss_loss_and_grads(self.G_ss, y, prob, rng))
+        rng, prob = run.rng["ss"], ss_probability(run.done["ss_branch"] + 1, units, cfg.ss_max_prob)
+        mle_epoch(G_ss, sg.g_opt, states["G_ss"], S, cfg.batch_size, rng,
+                  lambda y: ss_loss_and_grads(G_ss, y, prob, rng), run.finite)
 
-    def bleu_epoch(self):
+    def bleu_epoch():
         """SeqGAN's g-steps and rollout-policy update with BLEU as the reward; no D."""
-        cfg = self.cfg
-        if self.bleu_reward is None:
-            self.bleu_reward = BleuReward(self.train, self.cfg.vocab_size, self.xp)
-        self.pg_steps(self.G_bleu, self.opt_state["G_bleu"], self.rng["bleu"],
-                      lambda Y: rollout_rewards(Y, self.G_bleu_beta, self.bleu_reward,
-                                                cfg.rollouts, self.rng["bleu_rollout"]))
-        update_rollout_policy(self.G_bleu_beta.params, self.G_bleu.params, cfg.rollout_update_rate)
+        bleu[:] = bleu or [run.code.bleu(S, cfg.vocab_size, xp=xp, dtype=run.dtype)]
+        g_steps(G_bleu, sg.g_opt, states["G_bleu"],
+                lambda Y: sg.rollout_Q(Y, G_bleu_beta, bleu[0], cfg.rollouts, run.rng["bleu_rollout"]),
+                cfg, run.rng["bleu"], run.finite)
+        update_rollout_policy(G_bleu_beta.params, G_bleu.params, cfg.rollout_update_rate)
 
-    def constant_epoch(self):
+    def constant_epoch():
         """SeqGAN's g-steps with Q = 1/2 (a rollout would estimate exactly that)."""
-        self.pg_steps(self.G_const, self.opt_state["G_const"], self.rng["constant"],
-                      lambda Y: constant_rewards(Y, self.xp))
+        g_steps(G_const, sg.g_opt, states["G_const"], lambda Y: constant_Q(Y, xp, run.dtype), cfg,
+                run.rng["constant"], run.finite)
 
-    def temperature_unit(self):
-        alpha = TEMPERATURES[self.done["temperature"]]
-        model = tempered(self.G_mle, alpha)
-        samples = model.sample(self.cfg.n_eval, self.rng["final"])  # (n_eval, T)
-        self.sweep.append({"alpha": alpha,
-                           "nll_valid": self.finite("NLL-valid", nll_test(model, self.valid)),
-                           "nll_test": self.finite("NLL-test", nll_test(model, self.test)),
-                           "nll_oracle": self.finite("NLL-oracle", nll_oracle(self.oracle, samples))})
+    phases[0] = oracle.then(phases[0], step=make_valid)
+    phases[2] = oracle.then(phases[2], start=share_start)  # the MLE branch's start
+    return phases + [
+        Phase("ss_branch", units, ss_epoch),
+        Phase("bleu_branch", units, bleu_epoch,
+              start=lambda: copy_params(G_bleu_beta.params, G_bleu.params)),
+        Phase("constant_branch", units, constant_epoch),
+        Phase("temperature", len(TEMPERATURES), lambda: temperature_unit(run)),
+        Phase("final", len(ROWS), lambda: final_unit(run))]
 
-    def best_alpha(self):
-        """The temperature of least NLL on the validation data (not NLL-oracle)."""
-        return min(self.sweep, key=lambda s: s["nll_valid"])["alpha"]
 
-    def matched_alpha(self):
-        """The temperature at which the MLE generator's NLL on the validation
-        data equals SeqGAN's: linear between the two temperatures of the sweep
-        up to ``best_alpha`` (where that NLL falls) that enclose it, the
-        nearest end where none do. Compares the two at equal coverage of the
-        real data, the frontier's question, without using NLL-oracle."""
-        target = nll_test(self.G, self.valid)
-        falling = [(s["alpha"], s["nll_valid"]) for s in self.sweep if s["alpha"] <= self.best_alpha()]
-        for (a0, n0), (a1, n1) in zip(falling, falling[1:]):
-            if n1 <= target <= n0:
-                return a0 + (a1 - a0) * (n0 - target) / (n0 - n1)
-        return falling[0][0] if target > falling[0][1] else falling[-1][0]
+def temperature_unit(run):
+    """The MLE generator at the next temperature of the sweep: NLL on the
+    validation data, NLL-test and NLL-oracle."""
+    alpha = TEMPERATURES[run.done["temperature"]]
+    model = tempered(run.G_mle, alpha)
+    samples = model.sample(run.cfg.n_eval, run.rng["final"])  # (n_eval, T)
+    run.record["sweep"].append({
+        "alpha": alpha,
+        "nll_valid": run.finite("NLL-valid", mean_nll(model, run.data["valid"])),
+        "nll_test": run.finite("NLL-test", nll_test(model, run.data["test"])),
+        "nll_oracle": run.finite("NLL-oracle", nll_oracle(run.oracle, samples))})
 
-    def final_unit(self):
-        """One row of the table on n_final_eval samples, with standard errors."""
-        cfg, rng = self.cfg, self.rng["final"]
-        row = ROWS[self.done["final"]]
-        fig = {}
-        if row == "random":
-            samples = sample_unigram(self.train, cfg.vocab_size, cfg.n_final_eval, rng)
-        else:
-            model = {"mle": self.G_mle, "ss": self.G_ss, "pg_bleu": self.G_bleu,
-                     "seqgan": self.G, "constant": self.G_const}.get(row)
-            if model is None:  # a tempered MLE
-                fig["alpha"] = self.best_alpha() if row == "mle_tempered" else self.matched_alpha()
-                model = tempered(self.G_mle, fig["alpha"])
-            samples = model.sample(cfg.n_final_eval, rng)
-            fig["nll_test"], fig["nll_test_se"] = nll_and_error(model, self.test)
-        fig["nll_oracle"], fig["nll_oracle_se"] = nll_and_error(self.oracle, samples)
-        for k, v in fig.items():
-            self.finite(f"{row}'s {k}", v)
-        self.finals[row] = fig
 
-    # -------------------------------------------------- checkpoint and outputs
-    def extra_meta(self):
-        return {"sweep": self.sweep, "finals": self.finals}
+def best_alpha(sweep):
+    """The temperature of least NLL on the validation data (not NLL-oracle)."""
+    return min(sweep, key=lambda s: s["nll_valid"])["alpha"]
 
-    def check_extra_meta(self, meta):
-        sweep, finals = meta["sweep"], meta["finals"]
-        if not (isinstance(sweep, list) and len(sweep) == meta["done"]["temperature"]
-                and all(isinstance(s, dict) and set(s) == {"alpha", "nll_valid", "nll_test",
-                                                           "nll_oracle"} for s in sweep)):
-            raise ValueError("sweep: expected one entry per temperature done")
-        if not (isinstance(finals, dict) and list(finals) == list(ROWS[:meta["done"]["final"]])):
-            raise ValueError("finals: expected one entry per table row done, in order")
 
-    def write_outputs(self):
-        res = {"seed": self.cfg.seed, "backend": backend_name(self.xp), "finals": self.finals,
-               "sweep": self.sweep, "best_alpha": self.best_alpha(), "rows": self.rows,
-               "baselines": self.baselines,
-               "seconds": {k: round(v, 1) for k, v in self.seconds.items()}}
-        write_text(self.out / SEED_RESULTS, json.dumps(res, indent=2, allow_nan=False))
-        return res
+def matched_alpha(sweep, target):
+    """The temperature at which the MLE generator's NLL on the validation
+    data equals ``target`` (SeqGAN's): linear between the two temperatures
+    of the sweep up to ``best_alpha`` (where that NLL falls) that enclose it,
+    the nearest end where none do. Compares the two at equal coverage of the
+    real data, the frontier's question, without using NLL-oracle."""
+    falling = [(s["alpha"], s["nll_valid"]) for s in sweep if s["alpha"] <= best_alpha(sweep)]
+    for (a0, n0), (a1, n1) in zip(falling, falling[1:]):
+        if n1 <= target <= n0:
+            return a0 + (a1 - a0) * (n0 - target) / (n0 - n1)
+    return falling[0][0] if target > falling[0][1] else falling[-1][0]
+
+
+def final_unit(run):
+    """One row of the table on n_final_eval samples, with standard errors."""
+    cfg, rng, sweep = run.cfg, run.rng["final"], run.record["sweep"]
+    row = ROWS[run.done["final"]]
+    figures = {}
+    if row == "random":
+        samples = sample_unigram(run.data["train"], cfg.vocab_size, cfg.n_final_eval, rng)
+    else:
+        model = run.methods.get(row)
+        if model is None:  # a tempered MLE
+            figures["alpha"] = best_alpha(sweep) if row == "mle_tempered" else \
+                matched_alpha(sweep, mean_nll(run.sg.G, run.data["valid"]))
+            model = tempered(run.G_mle, figures["alpha"])
+        samples = model.sample(cfg.n_final_eval, rng)
+        figures["nll_test"], figures["nll_test_se"] = nll_and_error(model, run.data["test"])
+    figures["nll_oracle"], figures["nll_oracle_se"] = nll_and_error(run.oracle, samples)
+    for k, v in figures.items():
+        run.finite(f"{row}'s {k}", v)
+    run.record["finals"][row] = figures
+
+
+def check_record(meta, run):
+    oracle.check_baselines(meta, run)
+    sweep, finals = meta["sweep"], meta["finals"]
+    if not (isinstance(sweep, list) and len(sweep) == meta["done"]["temperature"]
+            and all(isinstance(s, dict) and set(s) == {"alpha", "nll_valid", "nll_test",
+                                                       "nll_oracle"} for s in sweep)):
+        raise ValueError("sweep: expected one entry per temperature done")
+    if not (isinstance(finals, dict) and list(finals) == list(ROWS[:meta["done"]["final"]])):
+        raise ValueError("finals: expected one entry per table row done, in order")
+
+
+def write_outputs(run):
+    sweep = run.record["sweep"]
+    res = {"seed": run.cfg.seed, "backend": backend_name(run.xp), "code": run.cfg.code,
+           "finals": run.record["finals"], "sweep": sweep, "best_alpha": best_alpha(sweep),
+           "rows": run.rows, "baselines": run.record["baselines"],
+           "seconds": {k: round(v, 1) for k, v in run.seconds.items()}}
+    write_text(run.out / SEED_RESULTS, json.dumps(res, indent=2, allow_nan=False))
+    return res
+
+
+TABLE1_SEED = Recipe("table1-seed", build, oracle.evaluate, write_outputs,
+                     lambda cfg: {**oracle.data_rows(cfg), "valid": cfg.n_test}, check_record,
+                     record={"baselines": {}, "sweep": [], "finals": {}})
 
 
 # ------------------------------------------------------------------ the table
 def run_table1(cfg, n_seeds, out, overwrite=False, progress=None):
     """Table 1 over seeds cfg.seed .. cfg.seed + n_seeds - 1 in the folder
-    ``out``: one Table1Seed run per seed, then the table and figures."""
+    ``out``: one TABLE1_SEED run per seed, then the table and figures."""
     out = Path(out)
     make_folder(out)
     with locked(out):
@@ -257,9 +235,9 @@ def _run_seeds(cfg, n_seeds, out, overwrite, progress):
             results.append(json.loads((folder / SEED_RESULTS).read_text()))
             continue
         if not overwrite and (folder / CHECKPOINT).exists():
-            run = Table1Seed.resume(folder, progress)
+            run = Run.resume(TABLE1_SEED, folder, progress)
         else:
-            run = Table1Seed(replace(cfg, seed=seed), folder, progress, overwrite=overwrite)
+            run = Run(TABLE1_SEED, replace(cfg, seed=seed), folder, progress, overwrite=overwrite)
         results.append(run.run())
     return write_table(results, cfg, out)
 
@@ -347,11 +325,11 @@ def _write_figures(results, cfg, table, out):
     start = cfg.pretrain_g_epochs
     curves = {}
     for method in METHODS:  # each branch from the pre-trained G's last evaluation
-        per_seed = [[_start(r)["nll_oracle"]]
-                    + [r_["nll_oracle"] for r_ in r["rows"] if r_["branch"] == method
-                       and r_["epoch"] > start] for r in results]
-        epochs = [start] + [r_["epoch"] for r_ in results[0]["rows"]
-                            if r_["branch"] == method and r_["epoch"] > start]
+        along = [[row for row in res["rows"] if row["branch"] == method and row["epoch"] > start]
+                 for res in results]  # per seed: the method's evaluations after the start
+        per_seed = [[_start(res)["nll_oracle"]] + [row["nll_oracle"] for row in rows]
+                    for res, rows in zip(results, along)]
+        epochs = [start] + [row["epoch"] for row in along[0]]
         values = np.array(per_seed)  # (seeds, evaluations)
         curves[LABELS[method]] = (epochs, values.mean(axis=0), values.std(axis=0, ddof=1)
                                   if len(results) > 1 else np.zeros(len(epochs)))

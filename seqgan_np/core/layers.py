@@ -9,10 +9,14 @@ Forward functions take the array module ``xp`` and never write in place, so
 that the very same code runs under ``autograd.numpy``: the tests compare the
 hand-written backward passes with autograd's gradient of these forwards.
 Backward passes may work in place; they take ``xp`` from the cache.
+
+The paper's models are built from these: G_theta's embedding, affine output
+layer and softmax cross-entropy (eqs. (1)-(2): -log G_theta(y_t | Y_1..t-1)),
+and D_phi's convolution with max over time, highway layer and dropout. Their
+fast twins (the fused output layer, the convolution by im2col) are in
+``seqgan_np/fast/layers.py``.
 """
 import numpy as np
-
-from .backend import for_each_chunk
 
 
 def sigmoid(a, xp=np):
@@ -70,30 +74,6 @@ def logsumexp(logits, xp=np):
     return m + xp.log(xp.exp(logits - m[:, None]).sum(axis=1))
 
 
-def exp_shifted_inplace(logits, xp=np):
-    """Overwrite logits (R, V) with exp(logits - rowmax), the unnormalised
-    probabilities, and return the row max (R,). The hot paths (sampling,
-    scoring, the fused output layer) use this: no (R, V) temporary is
-    allocated."""
-    m = logits.max(axis=1, keepdims=True)  # (R, 1)
-    logits -= m
-    xp.exp(logits, out=logits)  # (R, V)
-    return m[:, 0]
-
-
-def logsumexp_inplace(logits, xp=np):
-    """Row-wise log sum exp (R,) of logits (R, V), which are overwritten with
-    exp(logits - rowmax) on the way (as ``exp_shifted_inplace``)."""
-    m = exp_shifted_inplace(logits, xp)
-    return m + xp.log(row_sums(logits, xp))
-
-
-def row_sums(a, xp=np):
-    """a (R, M) -> (R,): the sums as a matrix-vector product, which BLAS
-    streams several times faster than ``a.sum(axis=1)``."""
-    return a @ xp.ones(a.shape[1], dtype=a.dtype)
-
-
 def softmax_cross_entropy_forward(logits, targets, weights, xp=np):
     """Weighted cross-entropy  loss = -sum_r w_r log softmax(logits_r)[y_r].
 
@@ -123,24 +103,15 @@ def softmax_cross_entropy_backward(dloss, cache):
     return dlogits
 
 
-def append_ones(x, xp=np):
-    """x (R, D) -> [x 1] (R, D+1): with ``stack_bias``, [x 1] @ [W; b] = x W + b
-    in one matrix product, with no separate pass to add the bias."""
-    return xp.concatenate([x, xp.ones((x.shape[0], 1), dtype=x.dtype)], axis=1)
-
-
-def stack_bias(W, b, xp=np):
-    """W (D, M), b (M,) -> [W; b] (D+1, M), the partner of ``append_ones``."""
-    return xp.concatenate([W, b[None]], axis=0)
-
-
-def softmax_output_loss_and_grads_plain(h, W, b, targets, weights, xp=np):
+def softmax_output_loss_and_grads(h, W, b, targets, weights, xp=np):
     """The output layer and its weighted cross-entropy, layer by layer:
     affine_forward -> softmax_cross_entropy_forward ->
     softmax_cross_entropy_backward -> affine_backward.
 
     h (R, H), W (H, V), b (V,), targets (R,), weights (R,)
-    -> loss, dh (R, H), dW (H, V), db (V,)
+    -> loss, dh (R, H), dW (H, V), db (V,). The language model's loss goes
+    through these layers; this composition is what the fused fast twin
+    equals.
     """
     logits, cache_affine = affine_forward(h, W, b, xp)  # (R, V)
     loss, cache_ce = softmax_cross_entropy_forward(logits, targets, weights, xp)
@@ -149,47 +120,9 @@ def softmax_output_loss_and_grads_plain(h, W, b, targets, weights, xp=np):
     return loss, dh, dW, db
 
 
-def softmax_output_loss_and_grads(h, W, b, targets, weights, xp=np, chunk=256):
-    """Fast twin of ``softmax_output_loss_and_grads_plain``: the layers
-    fused, computed chunk by chunk of rows (on threads) so that each chunk's
-    (chunk, V) logits stay in cache between the forward and the backward
-    pass, and overwritten in place instead of copied.
-
-    h (R, H), W (H, V), b (V,), targets (R,), weights (R,)
-    -> loss, dh (R, H), dW (H, V), db (V,)
-
-    The bias rides in the matrix products as one more row of W read by a
-    constant input 1: [h 1] @ [W; b] gives the logits, and [h 1]^T @ dlogits
-    gives [dW; db], with no separate pass for either.
-    """
-    R, H = h.shape
-    h1, Wb = append_ones(h, xp), stack_bias(W, b, xp)  # (R, H+1), (H+1, V)
-    dh = xp.empty_like(h)
-    shares = {}  # chunk start -> (loss, [dW; db]) of its rows
-
-    def one_chunk(rows):
-        z = h1[rows] @ Wb  # (n, V) logits
-        ar, y, w = xp.arange(z.shape[0]), targets[rows], weights[rows]
-        picked = z[ar, y]  # (n,) copies, before z is overwritten
-        m = exp_shifted_inplace(z, xp)  # z now exp(logits - m)
-        sums = row_sums(z, xp)  # (n,)
-        loss = xp.sum(w * (m + xp.log(sums) - picked))  # log sum exp - picked logit
-        z *= (w / sums)[:, None]  # w * softmax
-        z[ar, y] -= w  # dlogits = w * (softmax - onehot(y))
-        xp.matmul(z, W.T, out=dh[rows])
-        shares[rows.start] = (loss, h1[rows].T @ z)
-
-    for_each_chunk(xp, R, chunk, one_chunk)
-    loss, dWb = 0.0, xp.zeros_like(Wb)
-    for start in sorted(shares):  # in chunk order: the sums do not depend on the threads
-        loss += float(shares[start][0])
-        dWb += shares[start][1]
-    return loss, dh, dWb[:H], dWb[H]
-
-
 # ------------------------------------ 1-D convolution with max over time
 
-def conv_responses_plain(x, W, xp=np):
+def conv_responses(x, W, xp=np):
     """The convolution over time as a loop over the window positions s:
 
         z_s = sum_k x[:, s + k] W[k]                        (B, F)
@@ -206,44 +139,27 @@ def windows_of(x, K, xp=np):
     return xp.stack([x[:, k:k + L] for k in range(K)], axis=2)
 
 
-def conv_maxpool_forward_plain(x, W, b, xp=np):
+def conv_maxpool_forward(x, W, b, xp=np):
     """relu(max_s z_s + b): one filter width of the discriminator, with the
-    convolution z as a loop over windows (``conv_responses_plain``).
+    convolution z as a loop over windows (``conv_responses``).
 
     x (B, T, E), W (K, E, F), b (F,) -> (B, F). The bias is the same at every
     position and relu is monotone, so both are applied after the max:
-    max_s relu(z_s + b) = relu(max_s z_s + b). The cache is that of
-    ``conv_maxpool_forward`` (the windows included), so that
-    ``conv_maxpool_backward`` serves both.
+    max_s relu(z_s + b) = relu(max_s z_s + b). The cache holds the windows
+    (``windows_of``) that backward multiplies with; the fast twin (im2col)
+    leaves the same cache, so that ``conv_maxpool_backward`` serves both.
     """
-    z = conv_responses_plain(x, W, xp)  # (B, L, F)
+    z = conv_responses(x, W, xp)  # (B, L, F)
     m = z.max(axis=1)  # (B, F) each filter's strongest response
     out = xp.maximum(m + b, 0.0)  # (B, F)
     return out, (windows_of(x, W.shape[0], xp), W, z, m, out, xp)
 
 
-def conv_maxpool_forward(x, W, b, xp=np):
-    """Fast twin of ``conv_maxpool_forward_plain``: the windows side by side
-    (im2col) so the convolution is one matrix product.
-
-    x (B, T, E), W (K, E, F), b (F,) -> (B, F). The bias and relu come after
-    the max, as in the plain version.
-    """
-    B, T, E = x.shape
-    K, _, F = W.shape
-    L = T - K + 1
-    windows = windows_of(x, K, xp)  # (B, L, K, E)
-    z = (windows.reshape(B * L, K * E) @ W.reshape(K * E, F)).reshape(B, L, F)
-    m = z.max(axis=1)  # (B, F) each filter's strongest response
-    out = xp.maximum(m + b, 0.0)  # (B, F)
-    return out, (windows, W, z, m, out, xp)
-
-
 def conv_maxpool_backward(dout, cache):
-    """Backward pass of ``conv_maxpool_forward`` and of
-    ``conv_maxpool_forward_plain`` (they leave the same cache).
+    """Backward pass of ``conv_maxpool_forward`` (and of its fast twin,
+    which leaves the same cache).
 
-    Inputs: dout (B, F) upstream gradient; cache from either forward.
+    Inputs: dout (B, F) upstream gradient; cache from the forward.
     Returns: dx (B, T, E), dW (K, E, F), db (F,), in the order of the forward's arguments.
     """
     windows, W, z, m, out, xp = cache

@@ -7,6 +7,9 @@ original ``target_params_py3.pkl`` (a pickled list of the same 15 arrays).
 The pickle goes through an unpickler that permits numpy's array
 reconstruction and nothing else, so a file naming any other global is refused
 before anything in it runs.
+
+The original file is ``save/target_params_py3.pkl`` of the authors'
+repository (github.com/LantaoYu/SeqGAN); ``load_oracle`` reads it as it is.
 """
 import errno
 import pickle
@@ -30,11 +33,12 @@ _ALLOWED_GLOBALS = {
 
 
 def make_oracle(seed, vocab_size=5000, emb_dim=32, hidden_dim=32, seq_len=20,
-                xp=np, dtype=np.float32, **kwargs):
-    """An oracle with every weight N(0, 1), as the original, from ``seed``."""
+                xp=np, dtype=np.float32, model=LanguageModel, **kwargs):
+    """An oracle with every weight N(0, 1), as the original, from ``seed``:
+    a ``model`` (the class: LanguageModel or its fast twin)."""
     params = init_lm_params(np.random.default_rng(seed), vocab_size, emb_dim, hidden_dim,
                             1.0, xp, dtype)
-    return LanguageModel(params, seq_len, xp=xp, name="oracle", **kwargs)
+    return model(params, seq_len, xp=xp, name="oracle", **kwargs)
 
 
 class _ArraysOnlyUnpickler(pickle.Unpickler):
@@ -105,8 +109,9 @@ def stack_gates(arrays, source):
             "W_out": arrays["W_out"], "b_out": arrays["b_out"]}
 
 
-def load_oracle(path, seq_len=20, xp=np, dtype=np.float32, **kwargs):
-    """The original oracle from ``path`` (.npz or the original .pkl)."""
+def load_oracle(path, seq_len=20, xp=np, dtype=np.float32, model=LanguageModel, **kwargs):
+    """The original oracle from ``path`` (.npz or the original .pkl), as a
+    ``model`` (the class: LanguageModel or its fast twin)."""
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a directory, not an oracle parameters "
@@ -116,4 +121,4 @@ def load_oracle(path, seq_len=20, xp=np, dtype=np.float32, **kwargs):
     arrays = _read_pickle(path) if path.suffix == ".pkl" else _read_npz(path)
     params = stack_gates(arrays, str(path))
     params = {k: xp.asarray(np.asarray(v, dtype=dtype)) for k, v in params.items()}
-    return LanguageModel(params, seq_len, xp=xp, name="oracle", **kwargs)
+    return model(params, seq_len, xp=xp, name="oracle", **kwargs)

@@ -15,15 +15,14 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .backend import backend_name, get_xp, keep_freed_memory, n_threads, to_numpy
-from .discriminator import Discriminator, DiscriminatorConfig
-from .lm import LanguageModel
-from .metrics import nll_oracle
-from .optim import Adam
-from .oracle import make_oracle
-from .rollout import rollout_rewards
+from ..backend import backend_name, get_xp, to_numpy
+from ..core.discriminator import DiscriminatorConfig
+from ..core.metrics import nll_oracle
+from ..core.oracle import make_oracle
+from ..fast import FastAdam, FastDiscriminator, FastLanguageModel, rollout_Q
+from ..fast.threads import keep_freed_memory, n_threads
 
-
+PHASES = ("gemm", "mle", "pg", "disc", "sample", "nll", "rollout")
 
 @dataclass(frozen=True)
 class BenchSizes:
@@ -86,10 +85,10 @@ def run_bench(backend=None, quick=False, phases=(), seed=0, report=print, sizes=
     sync = (lambda: xp.cuda.Stream.null.synchronize()) if xp is not np else (lambda: None)
     reps = QUICK_REPEATS if quick else REPEATS
     rng = np.random.default_rng(seed)
-    G = LanguageModel.random(rng, V, E, H, T, xp=xp, name="G_theta")
-    oracle = make_oracle(seed, V, E, H, T, xp=xp)
-    D = Discriminator.random(sizes.d_cfg, rng, xp=xp)
-    g_opt, d_opt = Adam(0.01, clip_norm=5.0), Adam(1e-4)
+    G = FastLanguageModel.random(rng, V, E, H, T, xp=xp, name="G_theta")
+    oracle = make_oracle(seed, V, E, H, T, xp=xp, model=FastLanguageModel)
+    D = FastDiscriminator.random(sizes.d_cfg, rng, xp=xp)
+    g_opt, d_opt = FastAdam(0.01, clip_norm=5.0), FastAdam(1e-4)
     g_state, d_state = g_opt.init(G.params, xp), d_opt.init(D.params, xp)
     Y = G.sample(B, rng)  # (B, T)
     Q = xp.asarray(rng.random((B, T)), dtype=G.dtype)  # rewards in [0, 1)
@@ -131,10 +130,10 @@ def run_bench(backend=None, quick=False, phases=(), seed=0, report=print, sizes=
         record("nll_oracle_10k_s", timed(lambda: nll_oracle(oracle, Y10k), reps["nll"], sync),
                "nll", 1, "s")
     if "rollout" in phases:
-        q = to_numpy(rollout_rewards(Y, G, D, N, rng))
+        q = to_numpy(rollout_Q(Y, G, D.p_real, N, rng))
         checks = q.shape == (B, T) and (0 <= q).all() and (q <= 1).all()
         res["checks_passed"] = bool(checks)
-        record("rollout_batch_s", timed(lambda: rollout_rewards(Y, G, D, N, rng), reps["rollout"], sync),
+        record("rollout_batch_s", timed(lambda: rollout_Q(Y, G, D.p_real, N, rng), reps["rollout"], sync),
                "rollout", 1, "s")
     need = ("sample_64_ms", "rollout_batch_s", "pg_step_ms", "sample_10k_s", "disc_step_ms")
     if all(k in res for k in need):
@@ -145,7 +144,7 @@ def run_bench(backend=None, quick=False, phases=(), seed=0, report=print, sizes=
     return res
 
 
-def main(backend=None, quick=False, phases=()):
+def main(backend=None, quick=False, phases=PHASES):
     t0 = time.perf_counter()
     res = run_bench(backend, quick, phases)
     res["total_s"] = round(time.perf_counter() - t0, 1)

@@ -13,14 +13,19 @@ import math
 import os
 from dataclasses import asdict, dataclass, fields, replace
 
-from .backend import BACKENDS
-from .discriminator import DiscriminatorConfig, DiscriminatorConfigError
+from ..backend import BACKENDS
+from ..core.discriminator import DiscriminatorConfig, DiscriminatorConfigError
 
 _D = DiscriminatorConfig()  # the original discriminator's settings
 # D_phi's settings: the experiment's name -> DiscriminatorConfig's (which checks them)
 D_SETTINGS = {"vocab_size": "vocab_size", "seq_len": "seq_len", "d_emb_dim": "emb_dim",
               "filter_sizes": "filter_sizes", "num_filters": "num_filters",
               "d_dropout_keep": "dropout_keep", "d_l2": "l2_reg"}
+
+
+CODES = ("fast", "plain")
+DTYPES = ("float32", "float64")
+ADDED_LATER = ("code", "dtype")  # settings that checkpoints of older versions lack
 
 
 class ConfigError(ValueError):
@@ -33,6 +38,8 @@ class ExperimentConfig:
     seed: int = 0
     backend: str = "numpy"
     oracle_params: str = ""  # "" = the built-in oracle made from the seed
+    code: str = "fast"  # "plain": run the core's plain code instead of its fast twins (run/code.py)
+    dtype: str = "float32"  # of every model's parameters: "float64" for checks
     # sizes (the paper's synthetic experiment)
     vocab_size: int = 5000
     seq_len: int = 20
@@ -147,7 +154,7 @@ def memory_needed(cfg):
     floats = 4 * g + 3 * 2 * g + 3 * d + tables  # models, moments, D and its tables
     rollout_rows = (T - 1) * cfg.rollouts * cfg.batch_size
     ints = (cfg.n_train + cfg.n_test + cfg.n_eval + 2 * cfg.d_negatives + rollout_rows) * T
-    return 4 * floats + 8 * ints
+    return (4 if cfg.dtype == "float32" else 8) * floats + 8 * ints
 
 
 def physical_memory():
@@ -182,6 +189,9 @@ def check_config(cfg):
         bad("seed", "must be a non-negative integer")
     if cfg.backend not in BACKENDS:
         bad("backend", f"choose one of {', '.join(BACKENDS)}")
+    for name, choices in (("code", CODES), ("dtype", DTYPES)):
+        if getattr(cfg, name) not in choices:
+            bad(name, f"choose one of {', '.join(choices)}")
     for name in ("rollout_update_rate", "ss_max_prob"):
         if not 0.0 <= getattr(cfg, name) <= 1.0:
             bad(name, "must be in [0, 1]")
@@ -215,7 +225,7 @@ def config_from_dict(d, source):
     if not isinstance(d, dict):
         raise ConfigError(f"{source}: the saved settings are not a mapping (corrupt)")
     names = {f.name for f in fields(ExperimentConfig)}
-    unknown, missing = set(d) - names, names - set(d)
+    unknown, missing = set(d) - names, names - set(d) - set(ADDED_LATER)
     if unknown or missing:
         raise ConfigError(f"{source}: {'unknown' if unknown else 'missing'} settings "
                           f"{', '.join(sorted(unknown or missing))} (corrupt)")

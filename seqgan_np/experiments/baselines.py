@@ -7,17 +7,12 @@ Shape legend: B batch, T length, V vocab, n rows.
                   inputs are, with a probability that rises each epoch, G's
                   own samples instead of the true previous tokens
   PG-BLEU         the policy gradient with BLEU-4 against real sequences as
-                  the reward instead of D_phi(real) (``BleuReward``)
+                  the rollout's reward instead of D_phi(Y) (``core.metrics.BleuScore``)
   constant Q      the policy gradient with Q = 1/2 everywhere and no D: what
                   the policy gradient does to G without any signal
   tempered MLE    the MLE generator sampled from softmax(logits / alpha)
 """
 import numpy as np
-
-from .backend import to_numpy
-from .discriminator import FAKE, REAL
-from .lm import LanguageModel
-from .metrics import bleu, bleu_plain, bleu_references
 
 
 def sample_unigram(train, vocab_size, n, rng):
@@ -45,9 +40,9 @@ def scheduled_inputs(model, tokens, prob, rng):
     inputs = xp.empty_like(tokens)
     inputs[:, 0] = model.start_token
     h, c = model.zero_state(B)
-    table = model.input_table()
+    step = model.stepper()
     for s in range(1, T):  # inputs[:, s] stands for the token at position s - 1
-        h, c = model.step(table, inputs[:, s - 1], h, c)  # has read inputs[:, :s]
+        h, c = step(inputs[:, s - 1], h, c)  # has read inputs[:, :s]
         drawn = model.draw(h, xp.asarray(u[s - 1]))  # (B,) the model's draw of position s - 1
         inputs[:, s] = xp.where(xp.asarray(own[s]), drawn, tokens[:, s - 1])
     return inputs
@@ -61,38 +56,10 @@ def ss_loss_and_grads(model, tokens, prob, rng):
 
 
 # --------------------------------------------------------------- rewards
-def constant_rewards(tokens, xp):
+def constant_Q(tokens, xp=np, dtype=np.float32):
     """Q = 1/2 for every token of every sequence (B, T): the reward of a D
     that cannot tell real from generated, without a D."""
-    return xp.full(tokens.shape, 0.5, dtype=xp.float32)
-
-
-class BleuReward:
-    """PG-BLEU's reward in D_phi's place: the probability that a sequence is
-    real is replaced by its BLEU-4 against the reference set, so that the
-    Monte Carlo rollout (``rollout.py``) serves both. The references are
-    host arrays (n_ref, T); scores are computed on the host."""
-
-    def __init__(self, references, vocab_size, xp=np):
-        self.references, self.xp = np.asarray(references), xp
-        self.table = bleu_references(self.references, vocab_size)
-
-    def _as_proba(self, score):  # (n,) BLEU -> (n, 2) with BLEU in the REAL column
-        proba = np.empty((len(score), 2), dtype=np.float32)
-        proba[:, REAL], proba[:, FAKE] = score, 1.0 - score
-        return self.xp.asarray(proba)
-
-    def predict_proba_plain(self, tokens):
-        return self._as_proba(bleu_plain(to_numpy(tokens), self.references))
-
-    def predict_proba(self, tokens):
-        """Fast twin of ``predict_proba_plain`` (``metrics.bleu``)."""
-        return self._as_proba(bleu(to_numpy(tokens), self.table))
-
-    def predict_real_of_completions(self, tokens, completions, source, prefix_len):
-        """The rollout's scores of its completions (R, T): BLEU needs no
-        per-prefix tables, so this is ``predict_proba``'s REAL column."""
-        return self.predict_proba(completions)[:, REAL]
+    return xp.full(tokens.shape, 0.5, dtype=dtype)
 
 
 # ------------------------------------------------------------ temperature
@@ -101,5 +68,4 @@ def tempered(model, alpha):
     LanguageModel with W_out and b_out divided by alpha (alpha < 1 sharpens)."""
     params = dict(model.params, W_out=model.params["W_out"] / alpha,
                   b_out=model.params["b_out"] / alpha)
-    return LanguageModel(params, model.seq_len, model.start_token, model.xp, model.chunk_rows,
-                         f"{model.name} at temperature {alpha}")
+    return model.with_params(params, f"{model.name} at temperature {alpha}")

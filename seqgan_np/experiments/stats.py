@@ -4,10 +4,10 @@ import math
 
 import numpy as np
 
-from .checks import check_finite
+from ..core.checks import check_finite
 
 
-def sample(values, name, min_size=2):
+def checked_sample(values, name, min_size=2):
     """``values`` as a 1-D float64 array of at least ``min_size`` finite values."""
     x = np.asarray(values, dtype=np.float64)
     if x.ndim != 1 or x.size < min_size:
@@ -20,7 +20,7 @@ def sample(values, name, min_size=2):
 def mean_sd(values):
     """(mean, sample standard deviation with ddof = 1) of ``values``, as
     floats; the deviation is nan for a single value (no spread to estimate)."""
-    x = sample(values, "values", min_size=1)
+    x = checked_sample(values, "values", min_size=1)
     sd = float(x.std(ddof=1)) if x.size > 1 else math.nan
     return float(x.mean()), sd
 
@@ -37,7 +37,7 @@ def welch_t_test(a, b):
     Both samples without spread (v_a = v_b = 0): t and dof are undefined;
     equal means give (nan, nan, 1.0), different means (+-inf, nan, 0.0), a
     difference then being certain. Returns (t, dof, p) as floats."""
-    a, b = sample(a, "a"), sample(b, "b")
+    a, b = checked_sample(a, "a"), checked_sample(b, "b")
     va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
     diff = float(a.mean() - b.mean())
     if va + vb == 0:

@@ -13,7 +13,13 @@ in one chunk).
     loss     = mean cross-entropy + l2 * (|W_out|^2 + |b_out|^2) / 2
 
 Class REAL = 1 is "real": the reward of a sequence is D's softmax
-probability of class REAL, as in the original.
+probability of class REAL, as in the original. D_phi is trained by
+minimising the cross-entropy of eq. (5),
+
+    min_phi  -E_{Y ~ p_data}[log D_phi(Y)] - E_{Y ~ G_theta}[log(1 - D_phi(Y))],
+
+and a 2-way softmax is the paper's sigmoid: softmax(z)[REAL] =
+sigmoid(z_REAL - z_FAKE). ``fast/discriminator.py`` holds the twin that runs.
 """
 import math
 from dataclasses import dataclass
@@ -21,10 +27,9 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .backend import for_each_chunk, to_numpy
-from .checks import as_array, check_params, check_positive_int, check_tokens, is_positive_int
+from .checks import as_array, check_params, check_tokens, is_positive_int
 from .layers import (affine_backward, affine_forward, conv_maxpool_backward,
-                     conv_maxpool_forward, conv_responses_plain, dropout_backward, dropout_forward,
+                     conv_maxpool_forward, dropout_backward, dropout_forward,
                      dropout_mask, embedding_backward, embedding_forward,
                      highway_backward, highway_forward, logsumexp,
                      softmax_cross_entropy_backward, softmax_cross_entropy_forward)
@@ -119,14 +124,15 @@ def init_disc_params(cfg, rng, xp=np, dtype=np.float32):
     return {k: xp.asarray(v.astype(dtype)) for k, v in params.items()}
 
 
-def disc_forward(params, tokens, filter_sizes, mask=None, xp=np):
+def disc_forward(params, tokens, filter_sizes, mask=None, xp=np, conv=conv_maxpool_forward):
     """logits (B, C) of tokens (B, T); ``mask`` is a dropout mask (B, D), or
-    None for evaluation. The cache names its parts: ``embedding``, ``convs``
-    and ``num_filters`` (both by width K), ``head``."""
+    None for evaluation; ``conv`` is the layer of each filter width (its
+    fast twin may stand in). The cache names its parts: ``embedding``,
+    ``convs`` and ``num_filters`` (both by width K), ``head``."""
     x, cache_embedding = embedding_forward(tokens, params["embedding"], xp)  # (B, T, E)
     pooled, cache_convs, num_filters = [], {}, {}
     for K in filter_sizes:
-        pooled_K, cache_convs[K] = conv_maxpool_forward(
+        pooled_K, cache_convs[K] = conv(
             x, params[f"conv_W_{K}"], params[f"conv_b_{K}"], xp)  # (B, F)
         pooled.append(pooled_K)
         num_filters[K] = pooled_K.shape[1]  # F: this width's columns of the features
@@ -146,11 +152,12 @@ def disc_head_forward(params, pooled, mask=None, xp=np):
     return logits, SimpleNamespace(highway=cache_highway, mask=mask, out=cache_out)
 
 
-def disc_loss_forward(params, tokens, labels, filter_sizes, l2_reg, mask=None, xp=np):
+def disc_loss_forward(params, tokens, labels, filter_sizes, l2_reg, mask=None, xp=np,
+                      conv=conv_maxpool_forward):
     """Mean cross-entropy of labels (B,) (REAL or FAKE) + l2 * (|W_out|^2 + |b_out|^2) / 2.
     The cache holds ``disc_forward``'s parts and ``ce``, ``l2_reg``,
     ``W_out``, ``b_out``."""
-    logits, cache_disc = disc_forward(params, tokens, filter_sizes, mask, xp)  # (B, C)
+    logits, cache_disc = disc_forward(params, tokens, filter_sizes, mask, xp, conv)  # (B, C)
     B = tokens.shape[0]
     ce, cache_ce = softmax_cross_entropy_forward(
         logits, labels, xp.full(B, 1.0 / B, dtype=logits.dtype), xp)
@@ -194,15 +201,16 @@ def softmax(logits, xp=np):
 class Discriminator:
     """D_phi with its parameters (``xp`` arrays, updated in place by Adam).
     Where a method takes ``tokens`` (R, T) or ``labels`` (R,), lists of ints
-    are accepted too."""
+    are accepted too. ``fast.FastDiscriminator`` is its twin."""
 
-    def __init__(self, cfg, params, xp=np, chunk_rows=256):
+    conv = staticmethod(conv_maxpool_forward)  # the layer of each filter width
+
+    def __init__(self, cfg, params, xp=np):
         if not isinstance(cfg, DiscriminatorConfig):
             raise ValueError(f"discriminator: cfg must be a DiscriminatorConfig, "
                              f"got {type(cfg).__name__}")
         check_params(params, disc_param_shapes(cfg), "discriminator")  # finite too: once, here
-        check_positive_int(chunk_rows, "discriminator: chunk_rows")
-        self.cfg, self.params, self.xp, self.chunk_rows = cfg, params, xp, chunk_rows
+        self.cfg, self.params, self.xp = cfg, params, xp
 
     @classmethod
     def random(cls, cfg, rng, xp=np, dtype=np.float32, **kwargs):
@@ -232,135 +240,18 @@ class Discriminator:
             mask = dropout_mask((B, cfg.features), cfg.dropout_keep, rng, xp,
                                 self.params["W_out"].dtype)  # (B, D)
         loss, cache = disc_loss_forward(self.params, tokens, labels, cfg.filter_sizes,
-                                        cfg.l2_reg, mask, xp)
+                                        cfg.l2_reg, mask, xp, self.conv)
         return float(loss), disc_loss_backward(cache)
 
-    def predict_proba_plain(self, tokens):
+    def predict_proba(self, tokens):
         """Softmax probabilities (R, C) of tokens (R, T) without dropout, all
-        rows in one forward; column REAL is D(real)."""
+        rows in one forward; column REAL is D_phi(Y), the probability that Y
+        is real."""
         logits, _ = disc_forward(self.params, self.checked(tokens), self.cfg.filter_sizes,
-                                 None, self.xp)  # (R, C)
+                                 None, self.xp, self.conv)  # (R, C)
         return softmax(logits, self.xp)
 
-    def predict_proba(self, tokens):
-        """Fast twin of ``predict_proba_plain``: rows in chunks on threads
-        (``for_each_chunk``), which also bounds the memory of the windows."""
-        xp = self.xp
-        tokens = self.checked(tokens)
-        out = xp.empty((tokens.shape[0], 2), dtype=self.params["W_out"].dtype)  # (R, C)
-
-        def chunk(rows):
-            logits, _ = disc_forward(self.params, tokens[rows], self.cfg.filter_sizes,
-                                     None, xp)  # (r, C)
-            out[rows] = softmax(logits, xp)
-
-        for_each_chunk(xp, tokens.shape[0], self.chunk_rows, chunk)
-        return out
-
-    def predict_real_of_completions_plain(self, tokens, completions, source, prefix_len):
-        """D(real) (R,) of completions (R, T) where row r keeps the first
-        ``prefix_len[r]`` tokens of tokens[source[r]] (tokens (B, T)): simply
-        the forward of every completion. ``source`` and ``prefix_len`` are
-        (R,) host int arrays (``check_completions``)."""
-        tokens, completions = self.checked(tokens), self.checked(completions, "completions")
-        check_completions(tokens, completions, source, prefix_len, self.xp)
-        return self.predict_proba_plain(completions)[:, REAL]  # (R,)
-
-    def predict_real_of_completions(self, tokens, completions, source, prefix_len):
-        """Fast twin of ``predict_real_of_completions_plain``: less work,
-        because D is fixed meanwhile (the rollout):
-        - each convolution sums rows of per-token tables (``conv_tables``);
-        - windows inside a row's prefix are those of its source sequence, so
-          their running max is taken once per source; a chunk computes only
-          the windows that reach past its shortest prefix (the first window
-          computed is per chunk, not per row);
-        - rows in chunks on threads.
-        Rows sorted by prefix length share the most work within a chunk."""
-        xp, cfg, params = self.xp, self.cfg, self.params
-        tokens, completions = self.checked(tokens), self.checked(completions, "completions")
-        source, prefix_len = check_completions(tokens, completions, source, prefix_len, xp)
-        source_xp, T = xp.asarray(source), tokens.shape[1]
-        tables = conv_tables(params, cfg.filter_sizes, xp)  # {K: (K, V, F)}
-        # best[K][b, s]: max response of source b's windows 0..s
-        best = {K: running_max(window_responses(tables[K], tokens), xp)
-                for K in cfg.filter_sizes}  # {K: (B, L, F)}
-        out = xp.empty(len(source), dtype=params["W_out"].dtype)  # (R,)
-
-        def chunk(rows):
-            # a full-length prefix still computes the last window
-            shortest = min(int(prefix_len[rows].min()), T - 1)
-            pooled = []
-            for K in cfg.filter_sizes:
-                first = max(0, shortest - K + 1)  # windows before lie in every row's prefix
-                m = window_responses(tables[K], completions[rows], first).max(axis=1)  # (r, F)
-                if first > 0:
-                    m = xp.maximum(m, best[K][source_xp[rows], first - 1])  # (r, F)
-                pooled.append(xp.maximum(m + params[f"conv_b_{K}"], 0.0))  # as conv_maxpool_forward
-            logits, _ = disc_head_forward(params, pooled, None, xp)  # (r, C)
-            out[rows] = softmax(logits, xp)[:, REAL]
-
-        for_each_chunk(xp, len(source), self.chunk_rows, chunk)
-        return out
-
-
-# ----------------------------------------- D fixed: scoring completions
-
-def check_completions(tokens, completions, source, prefix_len, xp=np):
-    """Check that completions (R, T) keep their prefixes: ``source`` and
-    ``prefix_len`` (R,) integers in [0, B) and [0, T], and row r equal to
-    tokens[source[r]] (tokens (B, T)) in its first prefix_len[r] tokens.
-    Returns source and prefix_len as host arrays (lists are accepted)."""
-    source, prefix_len = to_numpy(as_array(source, "source")), \
-        to_numpy(as_array(prefix_len, "prefix_len"))
-    R, (B, T) = completions.shape[0], tokens.shape
-
-    def in_range(values, stop):  # (R,) integers in [0, stop); R >= 1 (checked)
-        return values.shape == (R,) and np.issubdtype(values.dtype, np.integer) \
-            and values.min() >= 0 and values.max() < stop
-
-    if not (in_range(source, B) and in_range(prefix_len, T + 1)):
-        raise ValueError(f"completions: source and prefix_len must be ({R},) integers "
-                         f"in [0, {B}) and [0, {T}]")
-    in_prefix = xp.asarray(np.arange(T) < prefix_len[:, None])  # (R, T)
-    if bool((completions != tokens[xp.asarray(source)])[in_prefix].any()):
-        raise ValueError("completions: a row differs from its source sequence inside its prefix")
-    return source, prefix_len
-
-
-def conv_tables(params, filter_sizes, xp=np):
-    """Per-token tables of every filter bank: tables[K][k] = embedding @ W_K[k],
-    (K, V, F) for width K. The convolution of a window of embeddings is then
-    a sum of table rows, with no multiplication:
-        conv_K(x)_s = sum_k E[y_{s+k}] W_K[k] = sum_k tables[K][k][y_{s+k}]."""
-    return {K: params["embedding"] @ params[f"conv_W_{K}"] for K in filter_sizes}  # (V,E)@(K,E,F)
-
-
-def window_responses_plain(embedding, W, tokens, xp=np):
-    """Responses of a width-K convolution over the embedded tokens, as a
-    loop over the window positions s = 0..L-1 (``conv_responses_plain``):
-
-        z_s = sum_k embedding[tokens[:, s + k]] @ W[k]          (R, F)
-
-    embedding (V, E), W (K, E, F), tokens (R, T) -> (R, L, F)."""
-    return conv_responses_plain(embedding[tokens], W, xp)  # (R, L, F)
-
-
-def window_responses(table, tokens, first=0):
-    """Fast twin of ``window_responses_plain``: embedding[y] @ W[k] =
-    tables[k][y] (the one-hot identity), so each window is a sum of table
-    rows with no multiplication; only the windows first..L-1 are computed.
-    table (K, V, F) (``conv_tables``), tokens (R, T) -> (R, L - first, F)."""
-    K = table.shape[0]
-    L = tokens.shape[1] - K + 1
-    z = table[0][tokens[:, first:L]]  # (R, L - first, F)
-    for k in range(1, K):
-        z += table[k][tokens[:, first + k:L + k]]
-    return z
-
-
-def running_max(z, xp=np):
-    """Running max along axis 1: out[:, s] = max(z[:, :s + 1]). z (R, L, F)."""
-    out = z.copy()
-    for s in range(1, z.shape[1]):
-        xp.maximum(out[:, s - 1], out[:, s], out=out[:, s])
-    return out
+    def p_real(self, tokens):
+        """D_phi(Y) (R,) of every row of tokens (R, T): the reward of a whole
+        sequence, and the scoring function the rollout takes for Q (eq. 4)."""
+        return self.predict_proba(tokens)[:, REAL]

@@ -9,7 +9,7 @@ from numbers import Integral
 
 import numpy as np
 
-from .backend import array_module
+from ..backend import array_module
 
 
 def is_positive_int(value):

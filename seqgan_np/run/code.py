@@ -1,0 +1,18 @@
+"""The one switch between the plain code and its fast twins (the setting
+``code``, the flag ``--plain``): which classes and which rollout a run
+builds. Everything else is the same code on both paths."""
+from types import SimpleNamespace
+
+from .. import fast
+from ..core.discriminator import Discriminator
+from ..core.lm import LanguageModel
+from ..core.metrics import BleuScore
+from ..core.optim import Adam
+from ..core.rollout import rollout_Q
+
+CODES = {
+    "plain": SimpleNamespace(model=LanguageModel, discriminator=Discriminator, adam=Adam,
+                             rollout=rollout_Q, bleu=BleuScore),
+    "fast": SimpleNamespace(model=fast.FastLanguageModel, discriminator=fast.FastDiscriminator,
+                            adam=fast.FastAdam, rollout=fast.rollout_Q, bleu=fast.FastBleuScore),
+}
