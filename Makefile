@@ -13,6 +13,7 @@ OUT     ?=
 RESUME  ?=
 BACKEND ?= numpy
 ORACLE  ?=
+PLAIN   ?=
 CUDA    ?= 12
 GPU_EXTRA = gpu-cuda$(CUDA)
 
@@ -41,23 +42,23 @@ lab: $(STAMP)  ## open the tutorials in JupyterLab
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[lab]'
 	$(PY) -m jupyter lab tutorials/
 
-oracle-experiment: $(STAMP)  ## SeqGAN vs MLE on the oracle task (PRESET=standard|paper|quick ORACLE=file SEED=0 BACKEND=numpy|cupy CUDA=12|13)
+oracle-experiment: $(STAMP)  ## SeqGAN vs MLE on the oracle task (PRESET=standard|paper|quick ORACLE=file SEED=0 BACKEND=numpy|cupy CUDA=12|13 PLAIN=1: the plain code)
 ifeq ($(BACKEND),cupy)
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[$(GPU_EXTRA)]'
 endif
-	$(PY) -m seqgan_np oracle-experiment --preset $(PRESET) --seed $(SEED) --backend $(BACKEND) $(if $(ORACLE),--oracle-params $(ORACLE))
+	$(PY) -m seqgan_np oracle-experiment --preset $(PRESET) --seed $(SEED) --backend $(BACKEND) $(if $(ORACLE),--oracle-params $(ORACLE)) $(if $(PLAIN),--plain)
 
-table1: $(STAMP)  ## Table 1 over seeds with controls and statistics (PRESET ORACLE BACKEND as above, SEEDS=5 SEED=0 first seed, OUT=dir, RESUME=dir)
+table1: $(STAMP)  ## Table 1 over seeds with controls and statistics (PRESET ORACLE BACKEND PLAIN as above, SEEDS=5 SEED=0 first seed, OUT=dir, RESUME=dir)
 ifeq ($(BACKEND),cupy)
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[$(GPU_EXTRA)]'
 endif
 ifeq ($(RESUME),)
-	$(PY) -m seqgan_np table1 --preset $(PRESET) --seeds $(SEEDS) --seed $(SEED) --backend $(BACKEND) $(if $(ORACLE),--oracle-params $(ORACLE)) $(if $(OUT),--out $(OUT))
+	$(PY) -m seqgan_np table1 --preset $(PRESET) --seeds $(SEEDS) --seed $(SEED) --backend $(BACKEND) $(if $(ORACLE),--oracle-params $(ORACLE)) $(if $(OUT),--out $(OUT)) $(if $(PLAIN),--plain)
 else
 	$(PY) -m seqgan_np table1 --resume $(RESUME)
 endif
 
-bench: $(STAMP)  ## time every phase at the paper's sizes (BACKEND=numpy|cupy CUDA=12|13; last line JSON)
+bench: $(STAMP)  ## time every phase at the paper's sizes, fast code (BACKEND=numpy|cupy CUDA=12|13; last line JSON)
 ifeq ($(BACKEND),cupy)
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[$(GPU_EXTRA)]'
 endif

@@ -24,18 +24,22 @@ import numpy as np
 import pytest
 
 from conftest import reference_file
+from seqgan_np import fast
 from seqgan_np.backend import get_xp, to_numpy
-from seqgan_np.bench import SMALL, run_bench
-from seqgan_np.config import make_config
-from seqgan_np.discriminator import Discriminator, DiscriminatorConfig
-from seqgan_np.experiment import OracleExperiment
-from seqgan_np.lm import LanguageModel
-from seqgan_np.metrics import nll_oracle, nll_test
-from seqgan_np.minimal import train_seqgan
-from seqgan_np.optim import Adam
-from seqgan_np.oracle import load_oracle, make_oracle
-from seqgan_np.rollout import rollout_rewards, rollout_rewards_plain
-from seqgan_np.table1 import run_table1
+from seqgan_np.core.discriminator import Discriminator, DiscriminatorConfig
+from seqgan_np.core.lm import LanguageModel
+from seqgan_np.core.metrics import nll_oracle, nll_test
+from seqgan_np.core.optim import Adam
+from seqgan_np.core.oracle import load_oracle, make_oracle
+from seqgan_np.core.rollout import rollout_Q
+from seqgan_np.core.seqgan import make_seqgan, train_seqgan
+from seqgan_np.experiments.table1 import run_table1
+from seqgan_np.fast import FastAdam, FastDiscriminator, FastLanguageModel
+from seqgan_np.run.bench import SMALL, run_bench
+from seqgan_np.run.code import CODES
+from seqgan_np.run.config import make_config
+from seqgan_np.run.oracle_experiment import ORACLE_EXPERIMENT
+from seqgan_np.run.runner import Run, Streams
 
 STANDIN = Path(__file__).parent / "standin"
 V, E, H, T = 40, 8, 8, 8
@@ -90,17 +94,31 @@ def same(device, mine, numpy_result):
 
 
 def on(xp, model):
-    """A copy of a model (LanguageModel or Discriminator) with its parameters on ``xp``."""
+    """A copy of a model (a language model or discriminator, plain or fast)
+    of the same class, with its parameters on ``xp``."""
     params = {k: xp.asarray(to_numpy(v)) for k, v in model.params.items()}
+    if isinstance(model, FastDiscriminator):
+        return FastDiscriminator(model.cfg, params, xp=xp, chunk_rows=model.chunk_rows)
     if isinstance(model, Discriminator):
-        return Discriminator(model.cfg, params, xp=xp, chunk_rows=model.chunk_rows)
-    return LanguageModel(params, model.seq_len, model.start_token, xp, model.chunk_rows, model.name)
+        return Discriminator(model.cfg, params, xp=xp)
+    if isinstance(model, FastLanguageModel):
+        return FastLanguageModel(params, model.seq_len, model.start_token, xp, model.name,
+                                 model.chunk_rows)
+    return LanguageModel(params, model.seq_len, model.start_token, xp, model.name)
+
+
+def plain(model):
+    """The plain core twin of a fast model, with the same parameters."""
+    if isinstance(model, Discriminator):
+        return Discriminator(model.cfg, model.params, xp=model.xp)
+    return LanguageModel(model.params, model.seq_len, model.start_token, model.xp, model.name)
 
 
 def models(chunk_rows=16):
+    """The fast twins G and D (``plain`` gives their plain core twins)."""
     rng = np.random.default_rng(0)
-    g = LanguageModel.random(rng, V, E, H, T, std=0.5, chunk_rows=chunk_rows)
-    d = Discriminator.random(D_CFG, rng, chunk_rows=chunk_rows)
+    g = FastLanguageModel.random(rng, V, E, H, T, std=0.5, chunk_rows=chunk_rows)
+    d = FastDiscriminator.random(D_CFG, rng, chunk_rows=chunk_rows)
     return g, d
 
 
@@ -127,18 +145,22 @@ def test_the_standin_is_as_strict_as_cupy(monkeypatch):
 
 def test_language_model(device):
     g, _ = models()
-    gd = on(device.xp, g)
+    gp = plain(g)
+    gd, gpd = on(device.xp, g), on(device.xp, gp)
     y = g.sample(50, np.random.default_rng(1))
     same(device, gd.sample(50, np.random.default_rng(1)), y)
-    same(device, gd.sample_plain(50, np.random.default_rng(1)), g.sample_plain(50, np.random.default_rng(1)))
+    same(device, gpd.sample(50, np.random.default_rng(1)), gp.sample(50, np.random.default_rng(1)))
     same(device, gd.log_prob(y), g.log_prob(y))
-    same(device, gd.token_log_probs_plain(y), g.token_log_probs_plain(y))
+    same(device, gpd.log_prob(y), gp.log_prob(y))
+    same(device, gd.token_log_probs(y), g.token_log_probs(y))
+    same(device, gpd.token_log_probs(y), gp.token_log_probs(y))
     q = np.random.default_rng(2).random(y.shape).astype(np.float32)
-    for (loss_d, grads_d), (loss, grads) in ((gd.mle_loss_and_grads(y), g.mle_loss_and_grads(y)),
-                                             (gd.pg_loss_and_grads(y, device.xp.asarray(q)),
-                                              g.pg_loss_and_grads(y, q))):
-        same(device, loss_d, loss)
-        same(device, grads_d, grads)
+    for mine, host in ((gd, g), (gpd, gp)):  # the fast twin, then the plain core
+        for (loss_d, grads_d), (loss, grads) in (
+                (mine.mle_loss_and_grads(y), host.mle_loss_and_grads(y)),
+                (mine.pg_loss_and_grads(y, device.xp.asarray(q)), host.pg_loss_and_grads(y, q))):
+            same(device, loss_d, loss)
+            same(device, grads_d, grads)
 
 
 def test_oracles(device):
@@ -150,62 +172,86 @@ def test_oracles(device):
 
 def test_discriminator(device):
     g, d = models(chunk_rows=7)
-    dd = on(device.xp, d)
+    dp = plain(d)
+    dd, dpd = on(device.xp, d), on(device.xp, dp)
     y = g.sample(20, np.random.default_rng(1))
     labels = np.arange(20) % 2
-    loss_d, grads_d = dd.loss_and_grads(device.xp.asarray(y), device.xp.asarray(labels),
-                                        np.random.default_rng(3))
-    loss, grads = d.loss_and_grads(y, labels, np.random.default_rng(3))
-    same(device, loss_d, loss)
-    same(device, grads_d, grads)
-    same(device, dd.predict_proba(y), d.predict_proba(y))
-    same(device, dd.predict_proba_plain(y), d.predict_proba_plain(y))
+    for mine, host in ((dd, d), (dpd, dp)):  # the fast twin (im2col), then the plain core
+        loss_d, grads_d = mine.loss_and_grads(device.xp.asarray(y), device.xp.asarray(labels),
+                                              np.random.default_rng(3))
+        loss, grads = host.loss_and_grads(y, labels, np.random.default_rng(3))
+        same(device, loss_d, loss)
+        same(device, grads_d, grads)
+        same(device, mine.predict_proba(y), host.predict_proba(y))
+        same(device, mine.p_real(y), host.p_real(y))
     source, prefix_len = np.arange(20) % 4, np.sort(np.arange(20) % T)
     completions = y.copy()
     keep = np.arange(T) < prefix_len[:, None]
     completions[keep] = y[:4][source][keep]
-    for method in ("predict_real_of_completions", "predict_real_of_completions_plain"):
-        same(device, getattr(dd, method)(y[:4], completions, source, prefix_len),
-             getattr(d, method)(y[:4], completions, source, prefix_len))
+    same(device, dd.p_real_of_completions(y[:4], completions, source, prefix_len),
+         d.p_real_of_completions(y[:4], completions, source, prefix_len))
+    same(device, dpd.p_real(completions), dp.p_real(completions))  # the plain value of the same
 
 
 def test_rollout(device):
     g, d = models(chunk_rows=10)
+    gp, dp = plain(g), plain(d)
     gd, dd = on(device.xp, g), on(device.xp, d)
+    gpd, dpd = on(device.xp, gp), on(device.xp, dp)
     y = g.sample(6, np.random.default_rng(1))
-    for fn in (rollout_rewards, rollout_rewards_plain):
-        same(device, fn(y, gd, dd, 3, np.random.default_rng(4)), fn(y, g, d, 3, np.random.default_rng(4)))
+    same(device, fast.rollout_Q(y, gd, dd.p_real, 3, np.random.default_rng(4)),
+         fast.rollout_Q(y, g, d.p_real, 3, np.random.default_rng(4)))
+    same(device, rollout_Q(y, gpd, dpd.p_real, 3, np.random.default_rng(4)),
+         rollout_Q(y, gp, dp.p_real, 3, np.random.default_rng(4)))
 
 
 def test_adam_and_metrics(device):
     g, _ = models()
-    oracle = make_oracle(5, V, E, H, T)
     y = g.sample(40, np.random.default_rng(1))
-    same(device, nll_oracle(on(device.xp, oracle), y), nll_oracle(oracle, y))
-    same(device, nll_test(on(device.xp, g), y), nll_test(g, y))
-    opt = Adam(0.01, clip_norm=1.0)
-    for step in ("step", "step_plain"):
+    for model in (FastLanguageModel, LanguageModel):
+        oracle = make_oracle(5, V, E, H, T, model=model)
+        same(device, nll_oracle(on(device.xp, oracle), y), nll_oracle(oracle, y))
+    for model in (g, plain(g)):
+        same(device, nll_test(on(device.xp, model), y), nll_test(model, y))
+    for opt in (FastAdam(0.01, clip_norm=1.0), Adam(0.01, clip_norm=1.0)):
         host = {k: v.copy() for k, v in g.params.items()}
         dev = {k: device.xp.asarray(v) for k, v in g.params.items()}
         s_host, s_dev = opt.init(host, np), opt.init(dev, device.xp)
         for i in range(3):
             grads = {k: np.sin(v * (i + 1)) for k, v in host.items()}
-            norm_dev = getattr(opt, step)(dev, {k: device.xp.asarray(v) for k, v in grads.items()}, s_dev)
-            same(device, norm_dev, getattr(opt, step)(host, grads, s_host))
+            norm_dev = opt.step(dev, {k: device.xp.asarray(v) for k, v in grads.items()}, s_dev)
+            same(device, norm_dev, opt.step(host, grads, s_host))
         same(device, dev, host)
         same(device, s_dev.m, s_host.m)
 
 
-def test_minimal_algorithm(device):
-    same(device, train_seqgan(make_config("quick", {**TINY, "backend": "cupy"})),
-         train_seqgan(make_config("quick", TINY)))
+def minimal_algorithm(cfg):
+    """Algorithm 1 alone (core/seqgan.py's train_seqgan) on the built-in
+    oracle's data, with the classes of cfg.code: the trained G_theta, G_beta
+    and D_phi, and G_theta's NLL-oracle after it."""
+    xp, code, rng = get_xp(cfg.backend), CODES[cfg.code], Streams(cfg.seed)
+    oracle = make_oracle(cfg.seed, cfg.vocab_size, cfg.emb_dim, cfg.hidden_dim, cfg.seq_len,
+                         xp=xp, model=code.model)
+    S = to_numpy(oracle.sample(cfg.n_train, rng["data"]))  # the real data (host)
+    sg = make_seqgan(cfg, rng["init"], xp, np.float32, code.model, code.discriminator, code.adam,
+                     code.rollout)
+    train_seqgan(sg, S, cfg, rng)
+    return {"G": sg.G.params, "beta": sg.beta.params, "D": sg.D.params,
+            "nll_oracle": nll_oracle(oracle, sg.G.sample(cfg.n_eval, rng["eval"]))}
+
+
+@pytest.mark.parametrize("code", ["fast", "plain"])
+def test_minimal_algorithm(device, code):
+    same(device, minimal_algorithm(make_config("quick", {**TINY, "code": code, "backend": "cupy"})),
+         minimal_algorithm(make_config("quick", {**TINY, "code": code})))
 
 
 class Interrupt(Exception):
     pass
 
 
-def test_oracle_experiment_and_resume(device, tmp_path):
+@pytest.mark.parametrize("code", ["fast", "plain"])
+def test_oracle_experiment_and_resume(device, tmp_path, code):
     def quiet(*args, **kwargs):
         pass
 
@@ -213,12 +259,14 @@ def test_oracle_experiment_and_resume(device, tmp_path):
         if (phase, done) == ("adversarial", 1):
             raise Interrupt
 
-    host = OracleExperiment(make_config("quick", TINY), tmp_path / "numpy", quiet).run()
-    cfg = make_config("quick", {**TINY, "backend": "cupy"})
+    host = Run(ORACLE_EXPERIMENT, make_config("quick", {**TINY, "code": code}), tmp_path / "numpy",
+               quiet).run()
+    cfg = make_config("quick", {**TINY, "code": code, "backend": "cupy"})
     with pytest.raises(Interrupt):
-        OracleExperiment(cfg, tmp_path / "device", stop).run()
-    res = OracleExperiment.resume(tmp_path / "device", quiet).run()
+        Run(ORACLE_EXPERIMENT, cfg, tmp_path / "device", stop).run()
+    res = Run.resume(ORACLE_EXPERIMENT, tmp_path / "device", quiet).run()
     assert res["backend"] == "cupy"
+    assert res["code"] == host["code"] == code
     for key in ("nll_oracle", "nll_test"):
         same(device, res[key], host[key])
 

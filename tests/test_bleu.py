@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from gradcheck import record
-from seqgan_np.metrics import (bleu, bleu_plain, bleu_references, modified_precision_plain,
-                               sentence_bleu_plain)
+from seqgan_np.core.metrics import bleu, modified_precision, sentence_bleu
+from seqgan_np.fast.metrics import bleu_from_table, bleu_references
 
 # The examples of NLTK's documentation (nltk/translate/bleu_score.py, the
 # docstrings of sentence_bleu, corpus_bleu, modified_precision and
@@ -37,12 +37,12 @@ def published(value, figure):
 
 def test_plain_matches_nltk_sentence_bleu_figures():
     hyp1, hyp2, *refs = ids(HYP1, HYP2, REF1, REF2, REF3)
-    assert published(sentence_bleu_plain(hyp1, refs), "0.5045")  # BLEU-4
-    assert published(sentence_bleu_plain(hyp2, refs), "0.0370")  # method1: no 3-, 4-gram match
+    assert published(sentence_bleu(hyp1, refs), "0.5045")  # BLEU-4
+    assert published(sentence_bleu(hyp2, refs), "0.0370")  # method1: no 3-, 4-gram match
     # BLEU-2, -3, -5 with uniform weights; hyp1 matches up to 6-grams, so
     # these unsmoothed figures hold with method1 too (it only touches zeros).
     for max_n, figure in [(2, "0.7453"), (3, "0.6240"), (5, "0.3920")]:
-        assert published(sentence_bleu_plain(hyp1, refs, max_n=max_n), figure)
+        assert published(sentence_bleu(hyp1, refs, max_n=max_n), figure)
 
 
 def test_plain_and_fast_match_nltk_average_of_two_sentences():
@@ -50,20 +50,21 @@ def test_plain_and_fast_match_nltk_average_of_two_sentences():
     = 0.6223...; hyp2 and its one reference have the same length (11), so
     the fast twin can score it too."""
     hyp1, corpus_hyp, corpus_ref, *refs = ids(HYP1, CORPUS_HYP, CORPUS_REF, REF1, REF2, REF3)
-    second = bleu(np.array([corpus_hyp]), bleu_references(np.array([corpus_ref]), 64))[0]
-    assert second == pytest.approx(sentence_bleu_plain(corpus_hyp, [corpus_ref]), rel=1e-12)
-    assert published((sentence_bleu_plain(hyp1, refs) + second) / 2, "0.6223")
+    second = bleu_from_table(np.array([corpus_hyp]),
+                             bleu_references(np.array([corpus_ref]), 64))[0]
+    assert second == pytest.approx(sentence_bleu(corpus_hyp, [corpus_ref]), rel=1e-12)
+    assert published((sentence_bleu(hyp1, refs) + second) / 2, "0.6223")
 
 
 def test_modified_precision_matches_nltk_figures():
     the_hyp, cat1, cat2 = ids("the the the the the the the".split(), "the cat is on the mat".split(),
                               "there is a cat on the mat".split())
-    num, den = modified_precision_plain(the_hyp, [cat1, cat2], 1)
+    num, den = modified_precision(the_hyp, [cat1, cat2], 1)
     assert published(num / den, "0.2857")
     hyp1, hyp2, *refs = ids(HYP1, HYP2, REF1, REF2, REF3)
     for hyp, n, figure in [(hyp1, 1, "0.9444"), (hyp2, 1, "0.5714"),
                            (hyp1, 2, "0.5882352941176471"), (hyp2, 2, "0.0769")]:
-        num, den = modified_precision_plain(hyp, refs, n)
+        num, den = modified_precision(hyp, refs, n)
         assert published(num / den, figure)
 
 
@@ -78,7 +79,7 @@ def test_brevity_penalty_matches_nltk_figures(ref_lengths, hyp_length, figure):
     """brevity_penalty's docstring, with sequences of one repeated word: every
     n-gram matches, all p_n = 1, so BLEU is the brevity penalty itself."""
     refs = [[0] * r for r in ref_lengths]
-    assert published(sentence_bleu_plain([0] * hyp_length, refs), figure)
+    assert published(sentence_bleu([0] * hyp_length, refs), figure)
 
 
 HAND_REFS = [[0, 1, 0, 1, 2, 3, 2, 3], [0, 1, 0, 1, 0, 1, 4, 4]]
@@ -98,8 +99,8 @@ HAND_CASES = [
 @pytest.mark.parametrize("hypothesis, expected", HAND_CASES)
 def test_hand_made_cases(hypothesis, expected):
     refs = bleu_references(np.array(HAND_REFS), 8)
-    assert sentence_bleu_plain(hypothesis, HAND_REFS) == pytest.approx(expected, rel=1e-12)
-    assert bleu(np.array([hypothesis]), refs)[0] == pytest.approx(expected, rel=1e-12)
+    assert sentence_bleu(hypothesis, HAND_REFS) == pytest.approx(expected, rel=1e-12)
+    assert bleu_from_table(np.array([hypothesis]), refs)[0] == pytest.approx(expected, rel=1e-12)
 
 
 def related_hypotheses(rng, refs, B, V):
@@ -124,8 +125,8 @@ def test_fast_equals_plain_on_random_cases(rng):
         refs = rng.integers(0, V, (m, T))
         hyps = np.concatenate([related_hypotheses(rng, refs, 12, V), rng.integers(0, V, (4, T))])
         max_n = int(rng.integers(1, 6))
-        plain = bleu_plain(hyps, refs, max_n=max_n)
-        fast = bleu(hyps, bleu_references(refs, V, max_n=max_n))
+        plain = bleu(hyps, refs, max_n=max_n)
+        fast = bleu_from_table(hyps, bleu_references(refs, V, max_n=max_n))
         worst = max(worst, np.abs(fast - plain).max())
     record("plain = fast: sentence BLEU", {"bleu": worst})
     assert worst < 1e-12
@@ -137,8 +138,8 @@ def test_fast_equals_plain_at_paper_vocabulary(rng):
     refs = rng.integers(0, 50, (300, T))  # few distinct ids: many shared n-grams
     refs[::7] = rng.integers(0, V, (len(refs[::7]), T))
     hyps = related_hypotheses(rng, refs, 20, V)
-    fast = bleu(hyps, bleu_references(refs, V))
-    assert np.abs(fast - bleu_plain(hyps, refs)).max() < 1e-12
+    fast = bleu_from_table(hyps, bleu_references(refs, V))
+    assert np.abs(fast - bleu(hyps, refs)).max() < 1e-12
     assert 0 < fast.min() and fast.max() <= 1.0
 
 
@@ -151,16 +152,16 @@ def test_plain_equals_nltk_on_random_cases(rng):
         refs = [list(rng.integers(0, V, rng.integers(1, 12))) for _ in range(rng.integers(1, 6))]
         hyp = list(rng.integers(0, V, rng.integers(1, 12)))
         expected = nltk_bleu.sentence_bleu(refs, hyp, smoothing_function=method1)
-        assert sentence_bleu_plain(hyp, refs) == pytest.approx(expected, rel=1e-12, abs=1e-300)
+        assert sentence_bleu(hyp, refs) == pytest.approx(expected, rel=1e-12, abs=1e-300)
 
 
 def test_fast_refuses_bad_input():
     refs = bleu_references(np.zeros((3, 6), dtype=np.int64), 10)
     with pytest.raises(ValueError, match="hypotheses: expected sequences of length 6"):
-        bleu(np.zeros((2, 5), dtype=np.int64), refs)
+        bleu_from_table(np.zeros((2, 5), dtype=np.int64), refs)
     with pytest.raises(ValueError, match=r"hypotheses: token id 10 is out of range \[0, 10\)"):
-        bleu(np.full((2, 6), 10), refs)
+        bleu_from_table(np.full((2, 6), 10), refs)
     with pytest.raises(ValueError, match=r"65536 \*\* 4 does not fit in int64"):
         bleu_references(np.zeros((3, 6), dtype=np.int64), 2 ** 16)
     top = np.full((1, 6), 2 ** 15 - 1)  # 2^15: keys up to 2^60 - 1, near int64's end
-    assert bleu(top, bleu_references(top, 2 ** 15))[0] == 1.0
+    assert bleu_from_table(top, bleu_references(top, 2 ** 15))[0] == 1.0

@@ -1,19 +1,19 @@
-"""The same seed gives identical samples, rewards and gradients."""
+"""The same seed gives identical samples, rewards and gradients (the models
+that run: FastLanguageModel, FastDiscriminator, fast.rollout_Q)."""
 import numpy as np
 
-from seqgan_np.discriminator import Discriminator, DiscriminatorConfig
-from seqgan_np.lm import LanguageModel
-from seqgan_np.rollout import rollout_rewards
+from seqgan_np.core.discriminator import DiscriminatorConfig
+from seqgan_np.fast import FastDiscriminator, FastLanguageModel, rollout_Q
 
 CFG = DiscriminatorConfig(vocab_size=50, seq_len=8, emb_dim=8, filter_sizes=(1, 3, 8), num_filters=(4, 4, 4))
 
 
 def run(seed):
     rng = np.random.default_rng(seed)
-    g = LanguageModel.random(rng, 50, 8, 8, 8)
-    d = Discriminator.random(CFG, rng)
+    g = FastLanguageModel.random(rng, 50, 8, 8, 8)
+    d = FastDiscriminator.random(CFG, rng)
     y = g.sample(32, rng)
-    q = rollout_rewards(y, g, d, 4, rng)
+    q = rollout_Q(y, g, d.p_real, 4, rng)
     _, g_mle = g.mle_loss_and_grads(y)
     _, g_pg = g.pg_loss_and_grads(y, q)
     _, g_d = d.loss_and_grads(y, np.arange(32) % 2, rng)
@@ -33,10 +33,10 @@ def test_same_seed_same_numbers():
 def test_float32_stays_float32():
     """The hot path keeps float32: no gradient or score is promoted to float64."""
     rng = np.random.default_rng(0)
-    g = LanguageModel.random(rng, 50, 8, 8, 8)
-    d = Discriminator.random(CFG, rng)
+    g = FastLanguageModel.random(rng, 50, 8, 8, 8)
+    d = FastDiscriminator.random(CFG, rng)
     y = g.sample(16, rng)
-    q = rollout_rewards(y, g, d, 2, rng)
+    q = rollout_Q(y, g, d.p_real, 2, rng)
     grads = [g.mle_loss_and_grads(y)[1], g.pg_loss_and_grads(y, q)[1],
              d.loss_and_grads(y, np.arange(16) % 2, rng)[1]]
     promoted = [k for gr in grads for k, v in gr.items() if v.dtype != np.float32]
@@ -46,14 +46,14 @@ def test_float32_stays_float32():
 
 def test_threads_change_nothing(monkeypatch):
     """Chunks run on threads (NumPy backend) give the numbers of one thread:
-    samples, log-probabilities, D's outputs, rollout rewards, G's gradients."""
+    samples, log-probabilities, D's outputs, rollout Q, G's gradients."""
     def numbers():
         rng = np.random.default_rng(3)
-        g = LanguageModel.random(rng, 50, 8, 8, 8, chunk_rows=16)
-        d = Discriminator.random(CFG, rng, chunk_rows=16)
+        g = FastLanguageModel.random(rng, 50, 8, 8, 8, chunk_rows=16)
+        d = FastDiscriminator.random(CFG, rng, chunk_rows=16)
         y = g.sample(100, rng)
         loss, grads = g.mle_loss_and_grads(y)  # 800 rows: several chunks of the output layer
-        return (y, g.token_log_probs(y), d.predict_proba(y), rollout_rewards(y[:8], g, d, 4, rng),
+        return (y, g.token_log_probs(y), d.predict_proba(y), rollout_Q(y[:8], g, d.p_real, 4, rng),
                 np.array(loss), *grads.values())
 
     monkeypatch.setenv("SEQGAN_THREADS", "1")
@@ -69,7 +69,7 @@ def test_threads_change_nothing_at_the_papers_sizes(monkeypatch):
     gradients differ in their last bits between 1 and 2 threads."""
     def grads():
         rng = np.random.default_rng(0)
-        g = LanguageModel.random(rng, 5000, 32, 32, 20)
+        g = FastLanguageModel.random(rng, 5000, 32, 32, 20)
         return g.mle_loss_and_grads(g.sample(64, rng))[1]
 
     monkeypatch.setenv("SEQGAN_THREADS", "1")

@@ -1,6 +1,9 @@
 """The stochastic parts, checked exactly by enumerating a tiny model
 (vocabulary 3, length 3: all 27 sequences): the sampler's distribution, the
-rollout's Q estimates and the REINFORCE gradient of J(theta)."""
+rollout's Q estimates and the REINFORCE gradient of J(theta), on the models
+that run (FastLanguageModel, FastDiscriminator, fast.rollout_Q); and the
+fast draw (fast.lm.sample_categorical) against the plain inverse CDF
+(core.lm.sample_categorical)."""
 import itertools
 
 import autograd
@@ -9,11 +12,13 @@ import numpy as np
 from scipy import stats
 
 from gradcheck import record
-from seqgan_np.discriminator import Discriminator, DiscriminatorConfig, REAL
-from seqgan_np.layers import logsumexp_inplace, logsumexp
-from seqgan_np.lm import (LanguageModel, lm_loss_forward, sample_categorical,
-                          sample_categorical_plain)
-from seqgan_np.rollout import rollout_rewards
+from seqgan_np.core.discriminator import DiscriminatorConfig, REAL
+from seqgan_np.core.layers import logsumexp
+from seqgan_np.core import lm as plain_lm
+from seqgan_np.core.lm import lm_loss_forward
+from seqgan_np.fast import FastDiscriminator, FastLanguageModel, rollout_Q
+from seqgan_np.fast import lm as fast_lm
+from seqgan_np.fast.layers import logsumexp_inplace
 
 V, T = 3, 3
 ALL = np.array(list(itertools.product(range(V), repeat=T)))  # (27, 3) every sequence
@@ -23,8 +28,8 @@ TINY_D = DiscriminatorConfig(vocab_size=V, seq_len=T, emb_dim=3,
 
 def tiny_models(seed=0):
     rng = np.random.default_rng(seed)
-    g = LanguageModel.random(rng, V, 4, 4, T, std=1.0, dtype=np.float64)
-    d = Discriminator.random(TINY_D, rng, dtype=np.float64)
+    g = FastLanguageModel.random(rng, V, 4, 4, T, std=1.0, dtype=np.float64)
+    d = FastDiscriminator.random(TINY_D, rng, dtype=np.float64)
     # A freshly initialised D scores every sequence near 0.5; sharpen it so
     # that its scores spread over (0, 1) and a biased estimator stands out.
     d.params["W_out"] *= 100.0
@@ -51,7 +56,7 @@ def chi_square_pvalue(counts, probs):
 
 def test_sampler_first_token_matches_softmax():
     rng = np.random.default_rng(7)
-    g = LanguageModel.random(rng, 6, 4, 4, 2, std=1.0, dtype=np.float64)
+    g = FastLanguageModel.random(rng, 6, 4, 4, 2, std=1.0, dtype=np.float64)
     first = g.sample(30000, rng)[:, 0]
     logits = g.states(np.zeros((1, 2), dtype=np.int64))[0][0, 0] @ g.params["W_out"] + g.params["b_out"]
     probs = np.exp(logits - logits.max())
@@ -74,7 +79,7 @@ def test_sampler_sequences_match_enumerated_probabilities():
 def test_rollout_q_converges_to_exact_q():
     g, d = tiny_models()
     rng = np.random.default_rng(9)
-    runs = np.stack([rollout_rewards(ALL, g, d, 16, rng) for _ in range(200)])  # (200, 27, T)
+    runs = np.stack([rollout_Q(ALL, g, d.p_real, 16, rng) for _ in range(200)])  # (200, 27, T)
     q = exact_q(g, d)
     np.testing.assert_array_equal(runs[:, :, -1], np.broadcast_to(q[:, -1], runs[:, :, -1].shape))
     mean = runs.mean(axis=0)[:, :-1]
@@ -101,7 +106,7 @@ def test_reinforce_gradient_is_unbiased():
     estimates = {k: [] for k in g.params}
     for _ in range(K):
         y = g.sample(B, rng)
-        _, grads = g.pg_loss_and_grads(y, rollout_rewards(y, g, d, 16, rng))
+        _, grads = g.pg_loss_and_grads(y, rollout_Q(y, g, d.p_real, 16, rng))
         for k in grads:
             estimates[k].append(-grads[k] / B)
     z = {}
@@ -115,15 +120,16 @@ def test_reinforce_gradient_is_unbiased():
 
 
 def test_two_level_draw_equals_plain_inverse_cdf():
-    """The fast draw picks exactly the token of the plain inverse CDF
-    (the same arithmetic up to the order of the sums, in float64)."""
+    """The fast draw (fast.lm.sample_categorical, two levels) picks exactly
+    the token of the plain inverse CDF (core.lm.sample_categorical; the same
+    arithmetic up to the order of the sums, in float64)."""
     rng = np.random.default_rng(11)
     logits = 2 * rng.standard_normal((3000, 5000))
     u = rng.random(3000)
     z = logits.copy()
     np.testing.assert_allclose(logsumexp_inplace(z), logsumexp(logits), rtol=1e-14)
-    np.testing.assert_array_equal(sample_categorical(logits.copy(), u),
-                                  sample_categorical_plain(logits, u))
+    np.testing.assert_array_equal(fast_lm.sample_categorical(logits.copy(), u),
+                                  plain_lm.sample_categorical(logits, u))
 
 
 def test_several_draws_per_row_equal_one_draw_at_a_time():
@@ -132,9 +138,9 @@ def test_several_draws_per_row_equal_one_draw_at_a_time():
     rng = np.random.default_rng(12)
     logits = 2 * rng.standard_normal((7, 5000))
     u = rng.random((16, 7))
-    many = sample_categorical(logits.copy(), u)
+    many = fast_lm.sample_categorical(logits.copy(), u)
     assert many.shape == (16, 7)
-    np.testing.assert_array_equal(many, [sample_categorical_plain(logits, row) for row in u])
+    np.testing.assert_array_equal(many, [plain_lm.sample_categorical(logits, row) for row in u])
 
 
 def test_draw_never_picks_a_zero_probability_token():
@@ -145,5 +151,6 @@ def test_draw_never_picks_a_zero_probability_token():
     logits = np.full((5, 12), -200.0, dtype=np.float32)
     logits[:, [2, 5]] = 0.0  # only tokens 2 and 5 have mass, the last of blocks 0 and 1
     u = np.array([0.0, 0.3, 0.5, 0.7, np.nextafter(1.0, 0.0)])
-    for draw in (sample_categorical(logits.copy(), u), sample_categorical_plain(logits, u)):
+    for draw in (fast_lm.sample_categorical(logits.copy(), u),
+                 plain_lm.sample_categorical(logits, u)):
         np.testing.assert_array_equal(draw, [2, 2, 5, 5, 5])

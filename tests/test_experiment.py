@@ -7,9 +7,10 @@ import sys
 import numpy as np
 import pytest
 
-from seqgan_np.checkpoint import load_checkpoint
-from seqgan_np.config import PRESETS, make_config
-from seqgan_np.experiment import CHECKPOINT, OracleExperiment
+from seqgan_np.run.checkpoint import load_checkpoint
+from seqgan_np.run.config import PRESETS, make_config
+from seqgan_np.run.oracle_experiment import ORACLE_EXPERIMENT
+from seqgan_np.run.runner import CHECKPOINT, Run
 
 TINY = dict(vocab_size=30, seq_len=6, emb_dim=8, hidden_dim=8, d_emb_dim=8,
             filter_sizes=(1, 2, 3), num_filters=(4, 4, 4), n_train=256, n_test=128,
@@ -27,7 +28,7 @@ def tiny(**changes):
 
 
 def test_end_to_end(tmp_path):
-    res = OracleExperiment(tiny(), tmp_path, quiet).run()
+    res = Run(ORACLE_EXPERIMENT, tiny(), tmp_path, quiet).run()
     for name in ("config.json", "evaluations.csv", "nll_oracle.png", "samples_seqgan.txt",
                  "samples_mle.txt", "results.json", CHECKPOINT):
         assert (tmp_path / name).stat().st_size > 0, name
@@ -65,7 +66,7 @@ class Interrupt(Exception):
 @pytest.mark.parametrize("phase, unit", [("pretrain_g", 3), ("adversarial", 3), ("mle_branch", 2)])
 def test_resume_gives_the_numbers_of_an_uninterrupted_run(tmp_path, phase, unit):
     whole = tmp_path / "whole"
-    OracleExperiment(tiny(), whole, quiet).run()
+    Run(ORACLE_EXPERIMENT, tiny(), whole, quiet).run()
 
     def stop_at(p, done, *args, **kwargs):  # called after each unit, before its checkpoint
         if (p, done) == (phase, unit):
@@ -73,9 +74,9 @@ def test_resume_gives_the_numbers_of_an_uninterrupted_run(tmp_path, phase, unit)
 
     cut = tmp_path / "cut"
     with pytest.raises(Interrupt):
-        OracleExperiment(tiny(), cut, stop_at).run()
+        Run(ORACLE_EXPERIMENT, tiny(), cut, stop_at).run()
     assert load_checkpoint(cut / CHECKPOINT)[1]["done"][phase] < unit  # an earlier checkpoint
-    OracleExperiment.resume(cut, quiet).run()
+    Run.resume(ORACLE_EXPERIMENT, cut, quiet).run()
     a, b = _everything(whole), _everything(cut)
     assert a[0].keys() == b[0].keys()
     for k in a[0]:
@@ -89,17 +90,17 @@ def _csv_without_seconds(out):
 
 
 def test_truncated_or_corrupt_checkpoint_is_refused(tmp_path):
-    OracleExperiment(tiny(adv_epochs=1, pretrain_g_epochs=1), tmp_path, quiet).run()
+    Run(ORACLE_EXPERIMENT, tiny(adv_epochs=1, pretrain_g_epochs=1), tmp_path, quiet).run()
     path = tmp_path / CHECKPOINT
     data = path.read_bytes()
     path.write_bytes(data[:len(data) // 2])
     with pytest.raises(ValueError, match=r"checkpoint .*checkpoint\.npz is truncated or corrupt"):
-        OracleExperiment.resume(tmp_path, quiet)
+        Run.resume(ORACLE_EXPERIMENT, tmp_path, quiet)
     path.write_bytes(b"\0" * 1000)
     with pytest.raises(ValueError, match=r"truncated or corrupt"):
-        OracleExperiment.resume(tmp_path, quiet)
+        Run.resume(ORACLE_EXPERIMENT, tmp_path, quiet)
     with pytest.raises(FileNotFoundError, match="no checkpoint at"):
-        OracleExperiment.resume(tmp_path / "nowhere", quiet)
+        Run.resume(ORACLE_EXPERIMENT, tmp_path / "nowhere", quiet)
 
 
 def cli(*args):
@@ -116,6 +117,7 @@ def cli(*args):
     (["--oracle-params", "missing.npz"], "oracle parameters file not found: missing.npz"),
     (["--resume", "no-such-run"], "no checkpoint at no-such-run"),
     (["--resume", "somewhere", "--seed", "1"], "--resume takes every setting from the saved run"),
+    (["--resume", "somewhere", "--plain"], "--resume takes every setting from the saved run"),
     (["--backend", "torch"], "invalid choice: 'torch'"),
 ])
 def test_bad_command_line(args, message):

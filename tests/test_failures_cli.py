@@ -18,11 +18,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seqgan_np import checkpoint, cli
-from seqgan_np.checkpoint import load_checkpoint, save_checkpoint
-from seqgan_np.experiment import CHECKPOINT, OracleExperiment
-from seqgan_np.lm import LanguageModel
-from seqgan_np.runfolder import LOCK, default_folder
+import seqgan_np.core.seqgan
+from seqgan_np import cli
+from seqgan_np.core.lm import LanguageModel
+from seqgan_np.fast import FastLanguageModel
+from seqgan_np.run import checkpoint
+from seqgan_np.run.checkpoint import load_checkpoint, save_checkpoint
+from seqgan_np.run.oracle_experiment import ORACLE_EXPERIMENT
+from seqgan_np.run.runner import CHECKPOINT, Run
+from seqgan_np.run.runfolder import LOCK, default_folder
 
 TINY = dict(vocab_size=30, seq_len=6, emb_dim=8, hidden_dim=8, d_emb_dim=8,
             filter_sizes=(1, 2, 3), num_filters=(4, 4, 4), n_train=256, n_test=128,
@@ -59,7 +63,7 @@ def run_cli(argv, capsys):
 
 def oracle_file(tmp_path, fix):
     """An .npz oracle of the built-in kind, per-gate, with ``fix`` applied."""
-    from seqgan_np.oracle import GATES, make_oracle
+    from seqgan_np.core.oracle import GATES, make_oracle
     m = make_oracle(0, 30, 8, 8, 6)
     H = 8
     arrays = {"embedding": m.params["embedding"], "W_out": m.params["W_out"], "b_out": m.params["b_out"]}
@@ -201,7 +205,7 @@ def test_a_full_disk_keeps_the_last_checkpoint(finished, tmp_path, monkeypatch):
     run = tmp_path / "run"
     shutil.copytree(finished, run)
     before = (run / CHECKPOINT).read_bytes()
-    exp = OracleExperiment.resume(run, quiet)
+    exp = Run.resume(ORACLE_EXPERIMENT, run, quiet)
 
     def half_then_full(f, **arrays):
         f.write(b"PK" + b"\0" * 1000)
@@ -258,7 +262,7 @@ def test_resume_from_another_working_folder(tmp_path, monkeypatch, capsys):
     def stop(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(OracleExperiment, "adversarial_epoch", stop)
+    monkeypatch.setattr(seqgan_np.core.seqgan, "adversarial_epoch", stop)  # looked up at call time
     code, err = run_cli(argv, capsys)
     assert code == 130 and "--resume run " in err  # the message names the folder
     monkeypatch.undo()
@@ -273,10 +277,13 @@ def test_resume_from_another_working_folder(tmp_path, monkeypatch, capsys):
 # ------------------------------------------------------ non-finite numbers
 
 def test_a_nan_during_the_run_stops_it_and_keeps_the_last_checkpoint(tmp_path, monkeypatch, capsys):
+    # The run's G is a FastLanguageModel, which inherits pg_loss_and_grads from
+    # the core LanguageModel: patching the base class reaches it.
+    assert "pg_loss_and_grads" not in vars(FastLanguageModel)
     real = LanguageModel.pg_loss_and_grads
 
-    def poisoned(self, tokens, rewards):
-        loss, grads = real(self, tokens, rewards)
+    def poisoned(self, tokens, Q):
+        loss, grads = real(self, tokens, Q)
         grads["W"][0, 0] = np.nan  # as an overflow would
         return loss, grads
 
@@ -334,7 +341,7 @@ def test_random_byte_flips_of_a_checkpoint_are_refused_or_harmless(finished, tmp
     original = (finished / CHECKPOINT).read_bytes()
     run = tmp_path / "run"
     shutil.copytree(finished, run)
-    reference = OracleExperiment.resume(run, quiet)._arrays()
+    reference = Run.resume(ORACLE_EXPERIMENT, run, quiet).arrays()
     rng = np.random.default_rng(1)
     refused = 0
     for i in rng.choice(len(original), 300, replace=False):
@@ -342,12 +349,12 @@ def test_random_byte_flips_of_a_checkpoint_are_refused_or_harmless(finished, tmp
         data[i] ^= 1 << int(rng.integers(8))
         (run / CHECKPOINT).write_bytes(bytes(data))
         try:
-            exp = OracleExperiment.resume(run, quiet)
+            exp = Run.resume(ORACLE_EXPERIMENT, run, quiet)
         except ValueError as e:
             assert str(run / CHECKPOINT) in str(e) and ("corrupt" in str(e)), str(e)
             refused += 1
             continue
-        loaded = exp._arrays()
+        loaded = exp.arrays()
         assert loaded.keys() == reference.keys()
         for k in reference:
             np.testing.assert_array_equal(loaded[k], reference[k], err_msg=f"byte {i}: {k}")

@@ -14,12 +14,14 @@ from unittest import mock
 import numpy as np
 import pytest
 
-from seqgan_np.discriminator import Discriminator, DiscriminatorConfig
-from seqgan_np.lm import LanguageModel
-from seqgan_np.metrics import nll_oracle, nll_test
-from seqgan_np.optim import Adam
-from seqgan_np.oracle import GATES, ORIGINAL_KEYS, load_oracle
-from seqgan_np.rollout import rollout_rewards, rollout_rewards_plain, update_rollout_policy
+from seqgan_np import fast
+from seqgan_np.core.discriminator import Discriminator, DiscriminatorConfig
+from seqgan_np.core.lm import LanguageModel
+from seqgan_np.core.metrics import nll_oracle, nll_test
+from seqgan_np.core.optim import Adam
+from seqgan_np.core.oracle import GATES, ORIGINAL_KEYS, load_oracle
+from seqgan_np.core.rollout import rollout_Q, update_rollout_policy
+from seqgan_np.fast import FastDiscriminator, FastLanguageModel
 from test_backends import load_standin
 
 V, E, H, T = 7, 3, 3, 4
@@ -33,15 +35,20 @@ SOURCE, PREFIX = np.array([0, 1]), np.array([2, 3])
 
 @pytest.fixture
 def lib(tmp_path, monkeypatch):
-    """Small models (host and stand-in device) and a folder for bad files."""
+    """Small models (the fast twins g, d and their plain core twins
+    g_plain, d_plain with the same parameters; host and stand-in device) and
+    a folder for bad files."""
     standin = load_standin()
     monkeypatch.setitem(sys.modules, "cupy", standin)
     rng = np.random.default_rng(0)
-    g = LanguageModel.random(rng, V, E, H, T, name="generator")
-    d = Discriminator.random(DiscriminatorConfig(**CFG), rng)
-    g_dev = LanguageModel({k: standin.asarray(v) for k, v in g.params.items()}, T,
-                          xp=standin, name="generator")
-    return SimpleNamespace(g=g, d=d, g_dev=g_dev, dev=standin, tmp=tmp_path)
+    g = FastLanguageModel.random(rng, V, E, H, T, name="generator")
+    d = FastDiscriminator.random(DiscriminatorConfig(**CFG), rng)
+    g_plain = LanguageModel(g.params, T, name="generator")
+    d_plain = Discriminator(d.cfg, d.params)
+    g_dev = FastLanguageModel({k: standin.asarray(v) for k, v in g.params.items()}, T,
+                              xp=standin, name="generator")
+    return SimpleNamespace(g=g, d=d, g_plain=g_plain, d_plain=d_plain, g_dev=g_dev, dev=standin,
+                           tmp=tmp_path)
 
 
 def same(a, b):
@@ -134,7 +141,7 @@ def unreadable(lib):
     may run as root, who reads everything, so the refusal is patched in)."""
     path = pkl(lib, "locked.pkl")
     denied = PermissionError(13, "Permission denied", str(path))
-    with mock.patch("seqgan_np.oracle.open", create=True, side_effect=denied):
+    with mock.patch("seqgan_np.core.oracle.open", create=True, side_effect=denied):
         load_oracle(path)
 
 
@@ -206,9 +213,9 @@ CASES = [  # (id, call(lib), the error or None for "works", words of its message
      lambda lib: d_with(lib, highway_W=poisoned(lib.d, "highway_W", NAN)),
      ValueError, ["discriminator", "'highway_W'", "not finite"]),
     ("NaN parameter on the device",
-     lambda lib: LanguageModel({**lib.g_dev.params,
-                                "U": lib.dev.asarray(poisoned(lib.g, "U", NAN))},
-                               T, xp=lib.dev, name="generator"),
+     lambda lib: FastLanguageModel({**lib.g_dev.params,
+                                    "U": lib.dev.asarray(poisoned(lib.g, "U", NAN))},
+                                   T, xp=lib.dev, name="generator"),
      ValueError, ["generator", "'U'", "1 of 36 entries are not finite"]),
     ("a list as a parameter", lambda lib: lm_with(lib, b=lib.g.params["b"].tolist()),
      ValueError, ["generator", "'b'", "expected a floating-point array, got list"]),
@@ -219,7 +226,7 @@ CASES = [  # (id, call(lib), the error or None for "works", words of its message
      ValueError, ["empty parameters", "hidden 0"]),
     ("seq_len 0", lambda lib: LanguageModel(lib.g.params, 0, name="generator"),
      ValueError, ["generator: seq_len", "positive integer", "got 0"]),
-    ("chunk_rows 0", lambda lib: Discriminator(lib.d.cfg, lib.d.params, chunk_rows=0),
+    ("chunk_rows 0", lambda lib: FastDiscriminator(lib.d.cfg, lib.d.params, chunk_rows=0),
      ValueError, ["chunk_rows", "positive integer"]),
     ("a filter count of 0", lambda lib: DiscriminatorConfig(**{**CFG, "num_filters": (0, 2)}),
      ValueError, ["num_filters", "positive integers"]),
@@ -232,24 +239,24 @@ CASES = [  # (id, call(lib), the error or None for "works", words of its message
     ("Adam with lr NaN", lambda lib: Adam(NAN, clip_norm=1.0), ValueError, ["Adam: lr=nan"]),
     ("rollout update rate NaN", lambda lib: update_rollout_policy(lib.g.params, lib.g.params, NAN),
      ValueError, ["rate", "[0, 1]"]),
-    # --- rewards: finite, array-likes accepted
+    # --- rewards Q: finite, array-likes accepted
     ("NaN rewards", lambda lib: lib.g.pg_loss_and_grads(GOOD, bad_rewards(NAN)),
-     ValueError, ["rewards", "1 of 8 entries are not finite"]),
+     ValueError, ["Q", "1 of 8 entries are not finite"]),
     ("inf rewards", lambda lib: lib.g.pg_loss_and_grads(GOOD, bad_rewards(INF)),
-     ValueError, ["rewards", "not finite"]),
+     ValueError, ["Q", "not finite"]),
     ("NaN rewards on the device",
      lambda lib: lib.g_dev.pg_loss_and_grads(lib.dev.asarray(GOOD),
                                              lib.dev.asarray(bad_rewards(NAN))),
-     ValueError, ["rewards", "1 of 8 entries are not finite"]),
+     ValueError, ["Q", "1 of 8 entries are not finite"]),
     ("rewards as lists work",
      lambda lib: same(lib.g.pg_loss_and_grads(GOOD.tolist(), bad_rewards(0.5).tolist()),
                       lib.g.pg_loss_and_grads(GOOD, bad_rewards(0.5))), None, []),
     # --- tokens as lists: the same result as the array
     ("list tokens: log_prob", lambda lib: same(lib.g.log_prob(GOOD.tolist()), lib.g.log_prob(GOOD)),
      None, []),
-    ("list tokens: token_log_probs_plain",
-     lambda lib: same(lib.g.token_log_probs_plain(GOOD.tolist()),
-                      lib.g.token_log_probs_plain(GOOD)),
+    ("list tokens: token_log_probs, plain",
+     lambda lib: same(lib.g_plain.token_log_probs(GOOD.tolist()),
+                      lib.g_plain.token_log_probs(GOOD)),
      None, []),
     ("list tokens: MLE loss",
      lambda lib: same(lib.g.mle_loss_and_grads(GOOD.tolist()), lib.g.mle_loss_and_grads(GOOD)),
@@ -259,21 +266,21 @@ CASES = [  # (id, call(lib), the error or None for "works", words of its message
                       (nll_oracle(lib.g, GOOD), nll_test(lib.g, GOOD))), None, []),
     ("list tokens: D's probabilities",
      lambda lib: same((lib.d.predict_proba(GOOD.tolist()),
-                       lib.d.predict_proba_plain(GOOD.tolist())),
-                      (lib.d.predict_proba(GOOD), lib.d.predict_proba_plain(GOOD))), None, []),
+                       lib.d_plain.predict_proba(GOOD.tolist())),
+                      (lib.d.predict_proba(GOOD), lib.d_plain.predict_proba(GOOD))), None, []),
     ("list tokens and labels: D loss",
      lambda lib: same(lib.d.loss_and_grads(GOOD.tolist(), LABELS.tolist(), seeded()),
                       lib.d.loss_and_grads(GOOD, LABELS, seeded())), None, []),
     ("lists: D(real) of completions",
-     lambda lib: same(lib.d.predict_real_of_completions(GOOD.tolist(), COMPLETIONS.tolist(),
-                                                        SOURCE.tolist(), PREFIX.tolist()),
-                      lib.d.predict_real_of_completions(GOOD, COMPLETIONS, SOURCE, PREFIX)),
+     lambda lib: same(lib.d.p_real_of_completions(GOOD.tolist(), COMPLETIONS.tolist(),
+                                                  SOURCE.tolist(), PREFIX.tolist()),
+                      lib.d.p_real_of_completions(GOOD, COMPLETIONS, SOURCE, PREFIX)),
      None, []),
     ("list tokens: rollout (both twins)",
-     lambda lib: same((rollout_rewards(GOOD.tolist(), lib.g, lib.d, 2, seeded()),
-                       rollout_rewards_plain(GOOD.tolist(), lib.g, lib.d, 2, seeded())),
-                      (rollout_rewards(GOOD, lib.g, lib.d, 2, seeded()),
-                       rollout_rewards_plain(GOOD, lib.g, lib.d, 2, seeded()))), None, []),
+     lambda lib: same((fast.rollout_Q(GOOD.tolist(), lib.g, lib.d.p_real, 2, seeded()),
+                       rollout_Q(GOOD.tolist(), lib.g_plain, lib.d_plain.p_real, 2, seeded())),
+                      (fast.rollout_Q(GOOD, lib.g, lib.d.p_real, 2, seeded()),
+                       rollout_Q(GOOD, lib.g_plain, lib.d_plain.p_real, 2, seeded()))), None, []),
     ("list tokens on the device",
      lambda lib: same(lib.g_dev.log_prob(GOOD.tolist()), lib.g.log_prob(GOOD)), None, []),
     ("ragged token lists", lambda lib: lib.g.log_prob([[1, 2, 3, 4], [1, 2]]),
@@ -286,7 +293,7 @@ CASES = [  # (id, call(lib), the error or None for "works", words of its message
     ("no rows: PG loss", lambda lib: lib.g.pg_loss_and_grads(NONE, np.zeros((0, T))),
      ValueError, ["tokens: no rows"]),
     ("no rows: log_prob", lambda lib: lib.g.log_prob(NONE), ValueError, ["tokens: no rows"]),
-    ("no rows: token_log_probs_plain", lambda lib: lib.g.token_log_probs_plain(NONE),
+    ("no rows: token_log_probs, plain", lambda lib: lib.g_plain.token_log_probs(NONE),
      ValueError, ["tokens: no rows"]),
     ("no rows: NLL-oracle", lambda lib: nll_oracle(lib.g, NONE), ValueError, ["tokens: no rows"]),
     ("no rows: NLL-test", lambda lib: nll_test(lib.g, NONE), ValueError, ["tokens: no rows"]),
@@ -294,29 +301,32 @@ CASES = [  # (id, call(lib), the error or None for "works", words of its message
      ValueError, ["tokens: no rows"]),
     ("no rows: D's probabilities", lambda lib: lib.d.predict_proba(NONE),
      ValueError, ["tokens: no rows"]),
-    ("no rows: D's probabilities, plain", lambda lib: lib.d.predict_proba_plain(NONE),
+    ("no rows: D's probabilities, plain", lambda lib: lib.d_plain.predict_proba(NONE),
      ValueError, ["tokens: no rows"]),
     ("no rows: D(real) of completions",
-     lambda lib: lib.d.predict_real_of_completions(GOOD, NONE, [], []),
+     lambda lib: lib.d.p_real_of_completions(GOOD, NONE, [], []),
      ValueError, ["completions: no rows"]),
-    ("no rows: rollout", lambda lib: rollout_rewards(NONE, lib.g, lib.d, 2, seeded()),
+    ("no rows: rollout", lambda lib: fast.rollout_Q(NONE, lib.g, lib.d.p_real, 2, seeded()),
      ValueError, ["tokens: no rows"]),
-    ("no rows: rollout, plain", lambda lib: rollout_rewards_plain(NONE, lib.g, lib.d, 2, seeded()),
+    ("no rows: rollout, plain",
+     lambda lib: rollout_Q(NONE, lib.g_plain, lib.d_plain.p_real, 2, seeded()),
      ValueError, ["tokens: no rows"]),
     ("no rows on the device", lambda lib: lib.g_dev.mle_loss_and_grads(lib.dev.asarray(NONE)),
      ValueError, ["tokens: no rows"]),
-    ("0 rollouts", lambda lib: rollout_rewards(GOOD, lib.g, lib.d, 0, seeded()),
+    ("0 rollouts", lambda lib: fast.rollout_Q(GOOD, lib.g, lib.d.p_real, 0, seeded()),
      ValueError, ["n_rollouts", "positive integer", "got 0"]),
-    ("0 rollouts, plain", lambda lib: rollout_rewards_plain(GOOD, lib.g, lib.d, 0, seeded()),
+    ("0 rollouts, plain",
+     lambda lib: rollout_Q(GOOD, lib.g_plain, lib.d_plain.p_real, 0, seeded()),
      ValueError, ["n_rollouts", "positive integer"]),
-    ("-1 rollouts", lambda lib: rollout_rewards(GOOD, lib.g, lib.d, -1, seeded()),
+    ("-1 rollouts", lambda lib: fast.rollout_Q(GOOD, lib.g, lib.d.p_real, -1, seeded()),
      ValueError, ["n_rollouts", "got -1"]),
     ("sequences of 1 token: rollout",
-     lambda lib: rollout_rewards(GOOD[:, :1], LanguageModel(lib.g.params, 1), lib.d, 2, seeded()),
+     lambda lib: fast.rollout_Q(GOOD[:, :1], FastLanguageModel(lib.g.params, 1), lib.d.p_real, 2,
+                                seeded()),
      ValueError, ["tokens", "at least 2 tokens", "(2, 1)"]),
     ("sample(0)", lambda lib: lib.g.sample(0, seeded()),
      ValueError, ["n: expected a positive integer, got 0"]),
-    ("sample_plain(-3)", lambda lib: lib.g.sample_plain(-3, seeded()),
+    ("sample(-3), plain", lambda lib: lib.g_plain.sample(-3, seeded()),
      ValueError, ["n:", "got -3"]),
     ("sample(2.5)", lambda lib: lib.g.sample(2.5, seeded()), ValueError, ["n:", "got 2.5"]),
     ("sample(1) works", lambda lib: lib.g.sample(1, seeded()).shape == (1, T), None, []),

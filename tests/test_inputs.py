@@ -2,20 +2,28 @@
 import numpy as np
 import pytest
 
-from seqgan_np.discriminator import Discriminator, DiscriminatorConfig
-from seqgan_np.lm import LanguageModel
+from seqgan_np.core.discriminator import Discriminator, DiscriminatorConfig
+from seqgan_np.core.lm import LanguageModel
+from seqgan_np.fast import FastDiscriminator, FastLanguageModel
 
 CFG = DiscriminatorConfig(vocab_size=7, seq_len=4, emb_dim=3, filter_sizes=(1, 2), num_filters=(2, 2))
+CLASSES = {"fast": (FastLanguageModel, FastDiscriminator), "plain": (LanguageModel, Discriminator)}
+
+
+@pytest.fixture(params=sorted(CLASSES))
+def code(request):
+    """The fast twins or the plain core classes: both check their input."""
+    return request.param
 
 
 @pytest.fixture
-def g(rng):
-    return LanguageModel.random(rng, 7, 3, 3, 4)
+def g(rng, code):
+    return CLASSES[code][0].random(rng, 7, 3, 3, 4)
 
 
 @pytest.fixture
-def d(rng):
-    return Discriminator.random(CFG, rng)
+def d(rng, code):
+    return CLASSES[code][1].random(CFG, rng)
 
 
 GOOD = np.array([[1, 2, 3, 4], [0, 6, 5, 1]])
@@ -38,9 +46,9 @@ def test_bad_tokens(g, d, tokens, message):
 
 
 def test_bad_rewards(g):
-    with pytest.raises(ValueError, match=r"rewards: expected shape \(2, 4\), got \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"Q: expected shape \(2, 4\), got \(2, 3\)"):
         g.pg_loss_and_grads(GOOD, np.ones((2, 3)))
-    with pytest.raises(ValueError, match=r"rewards: expected a floating-point array, got dtype int64"):
+    with pytest.raises(ValueError, match=r"Q: expected a floating-point array, got dtype int64"):
         g.pg_loss_and_grads(GOOD, np.ones((2, 4), dtype=np.int64))
 
 
@@ -50,25 +58,27 @@ def test_bad_labels(d, rng):
             d.loss_and_grads(GOOD, labels, rng)
 
 
-def test_bad_model_parameters(rng):
-    params = LanguageModel.random(rng, 7, 3, 3, 4).params
+@pytest.mark.parametrize("model", [FastLanguageModel, LanguageModel])
+def test_bad_model_parameters(rng, model):
+    params = model.random(rng, 7, 3, 3, 4).params
     with pytest.raises(ValueError, match=r"generator: parameter 'U'.*expected shape \(3, 12\)"):
-        LanguageModel({**params, "U": np.zeros((3, 8), np.float32)}, 4, name="generator")
+        model({**params, "U": np.zeros((3, 8), np.float32)}, 4, name="generator")
     with pytest.raises(ValueError, match=r"generator: wrong parameter keys: missing b_out"):
-        LanguageModel({k: v for k, v in params.items() if k != "b_out"}, 4, name="generator")
+        model({k: v for k, v in params.items() if k != "b_out"}, 4, name="generator")
     with pytest.raises(ValueError, match=r"discriminator: filter_sizes=\(5,\): filter width 5 "
                                          r"is not an integer in \[1, seq_len=4\]"):
         DiscriminatorConfig(vocab_size=7, seq_len=4, filter_sizes=(5,), num_filters=(2,))
 
 
-def test_bad_completions(d):
-    """The rollout's scorer refuses completions that do not keep their prefix."""
+def test_bad_completions(rng):
+    """The fast rollout's scorer refuses completions that do not keep their prefix."""
+    d = FastDiscriminator.random(CFG, rng)
     source, prefix_len = np.array([0, 1]), np.array([2, 3])
     good = np.array([[1, 2, 0, 0], [0, 6, 5, 2]])
-    assert d.predict_real_of_completions(GOOD, good, source, prefix_len).shape == (2,)
+    assert d.p_real_of_completions(GOOD, good, source, prefix_len).shape == (2,)
     with pytest.raises(ValueError, match="completions: a row differs from its source sequence"):
-        d.predict_real_of_completions(GOOD, (good + np.array([[0], [1]])) % 7, source, prefix_len)
+        d.p_real_of_completions(GOOD, (good + np.array([[0], [1]])) % 7, source, prefix_len)
     with pytest.raises(ValueError, match=r"completions: source and prefix_len must be \(2,\) integers"):
-        d.predict_real_of_completions(GOOD, good, np.array([0, 2]), prefix_len)
+        d.p_real_of_completions(GOOD, good, np.array([0, 2]), prefix_len)
     with pytest.raises(ValueError, match=r"completions: source and prefix_len must be \(2,\) integers"):
-        d.predict_real_of_completions(GOOD, good, source, np.array([2, 5]))
+        d.p_real_of_completions(GOOD, good, source, np.array([2, 5]))

@@ -1,13 +1,17 @@
 """Every layer's backward pass against autograd (float64, < 1e-7) and centred
-finite differences (< 1e-6) on random entries and along a random direction."""
+finite differences (< 1e-6) on random entries and along a random direction.
+The layers are core.layers'; the convolution here is the fast twin's forward
+(im2col, fast.layers.conv_maxpool_forward) and the LSTM the hoisted fast.lstm,
+whose plain twins test_twins_layers checks the same way."""
 import autograd.numpy as anp
 import numpy as np
 import pytest
 
 from gradcheck import (AUTOGRAD_TOL, FD_TOL, check_against_autograd,
                        finite_difference_errors, record)
-from seqgan_np import layers as L
-from seqgan_np.lstm import lstm_backward, lstm_forward
+from seqgan_np.core import layers as L
+from seqgan_np.fast.layers import conv_maxpool_forward
+from seqgan_np.fast.lstm import lstm_backward, lstm_forward
 
 
 def check_layer(family, forward, backward, arrays, const, rng):
@@ -68,14 +72,14 @@ def test_conv_maxpool(rng):
     # Continuous random inputs: max-over-time ties and relu kinks have
     # probability zero; the fixed seed keeps them away from the FD steps.
     x, W, b = rng.standard_normal((3, 8, 4)), rng.standard_normal((3, 4, 5)), rng.standard_normal(5)
-    check_layer("conv over time + max pool", L.conv_maxpool_forward,
+    check_layer("conv over time + max pool", conv_maxpool_forward,
                 L.conv_maxpool_backward, [x, W, b], [], rng)
 
 
 def test_conv_maxpool_full_width(rng):
     """A filter as wide as the sequence (the original's width 20): one window."""
     x, W, b = rng.standard_normal((3, 6, 4)), rng.standard_normal((6, 4, 5)), rng.standard_normal(5)
-    check_layer("conv over time + max pool", L.conv_maxpool_forward,
+    check_layer("conv over time + max pool", conv_maxpool_forward,
                 L.conv_maxpool_backward, [x, W, b], [], rng)
 
 
@@ -119,11 +123,11 @@ def test_conv_maxpool_tied_windows(rng):
     x = rng.standard_normal((2, 6, 3))
     x[:, 4] = x[:, 1]  # position 4 repeats position 1
     W, b = rng.standard_normal((1, 3, 4)), rng.standard_normal(4)
-    out, cache = L.conv_maxpool_forward(x, W, b)
+    out, cache = conv_maxpool_forward(x, W, b)
     R = rng.standard_normal(out.shape)
 
     def loss(x, W, b):
-        return anp.sum(L.conv_maxpool_forward(x, W, b, anp)[0] * R)
+        return anp.sum(conv_maxpool_forward(x, W, b, anp)[0] * R)
 
     errors = check_against_autograd(loss, [x, W, b], L.conv_maxpool_backward(R, cache), [0, 1, 2])
     record("autograd: conv over time + max pool", errors)

@@ -1,15 +1,17 @@
 """Gradients of the model losses (MLE, policy gradient, discriminator with L2
-and a fixed dropout mask) against autograd and finite differences, float64."""
+and a fixed dropout mask) of the models that run (FastLanguageModel,
+FastDiscriminator) against autograd of the plain forwards (core.lm.lm_loss_forward,
+core.discriminator.disc_loss_forward) and finite differences, float64."""
 import autograd.numpy as anp
 import numpy as np
 import pytest
 
 from gradcheck import (AUTOGRAD_TOL, FD_TOL, check_against_autograd,
                        finite_difference_errors, record)
-from seqgan_np.discriminator import (Discriminator, DiscriminatorConfig,
-                                     disc_loss_forward)
-from seqgan_np.layers import dropout_mask
-from seqgan_np.lm import LanguageModel, lm_loss_forward
+from seqgan_np.core.discriminator import DiscriminatorConfig, disc_loss_forward
+from seqgan_np.core.layers import dropout_mask
+from seqgan_np.core.lm import lm_loss_forward
+from seqgan_np.fast import FastDiscriminator, FastLanguageModel
 
 TINY_D = DiscriminatorConfig(vocab_size=7, seq_len=6, emb_dim=4,
                              filter_sizes=(1, 2, 3, 6), num_filters=(3, 4, 2, 3))
@@ -31,7 +33,7 @@ def check_params_grads(family, loss, params, grads, rng):
 
 
 def tiny_lm(rng, V=7, E=4, H=5, T=6):
-    return LanguageModel.random(rng, V, E, H, T, std=0.5, dtype=np.float64)
+    return FastLanguageModel.random(rng, V, E, H, T, std=0.5, dtype=np.float64)
 
 
 def test_mle_loss_gradients(rng):
@@ -56,7 +58,7 @@ def test_policy_gradient_loss_gradients(rng):
 
 
 def test_discriminator_loss_gradients(rng):
-    d = Discriminator.random(TINY_D, rng, dtype=np.float64)
+    d = FastDiscriminator.random(TINY_D, rng, dtype=np.float64)
     tokens = rng.integers(0, 7, size=(5, 6))
     labels = np.array([1, 0, 1, 1, 0])
     mask = dropout_mask((5, TINY_D.features), TINY_D.dropout_keep, rng, np, np.float64)
@@ -69,7 +71,7 @@ def test_discriminator_loss_gradients(rng):
 
 def test_discriminator_l2_term_is_counted(rng):
     """The loss is the mean cross-entropy plus 0.2 (|W_out|^2 + |b_out|^2) / 2."""
-    d = Discriminator.random(TINY_D, rng, dtype=np.float64)
+    d = FastDiscriminator.random(TINY_D, rng, dtype=np.float64)
     tokens, labels = rng.integers(0, 7, size=(5, 6)), np.array([1, 0, 1, 1, 0])
     loss, _ = d.loss_and_grads(tokens, labels, mask=np.ones((5, TINY_D.features)))
     p = d.predict_proba(tokens)
@@ -79,9 +81,11 @@ def test_discriminator_l2_term_is_counted(rng):
 
 
 def test_token_log_probs_equal_the_plain_layers(rng, B=10):
-    """Scoring step by step (chunks of rows, the bias folded into the
-    output product) gives the log-probabilities of the plain whole-sequence
-    layers: their weighted loss is -sum(weights * log G), in float64."""
+    """Scoring step by step (FastLanguageModel.token_log_probs: chunks of
+    rows, the bias folded into the output product) gives the
+    log-probabilities of the plain whole-sequence layers
+    (core.lm.lm_loss_forward): their weighted loss is -sum(weights * log G),
+    in float64."""
     m = tiny_lm(rng, V=7, T=9)
     m.chunk_rows = 3  # chunks that do not divide the batch
     tokens = rng.integers(0, 7, size=(B, 9))

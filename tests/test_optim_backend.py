@@ -2,9 +2,13 @@
 import numpy as np
 import pytest
 
+import seqgan_np.fast.optim
 from seqgan_np.backend import get_xp, to_numpy
-from seqgan_np.optim import Adam, clip_by_global_norm, global_norm
-from seqgan_np.rollout import update_rollout_policy
+from seqgan_np.core.optim import Adam, clip_by_global_norm, global_norm
+from seqgan_np.core.rollout import update_rollout_policy
+from seqgan_np.fast import FastAdam
+
+ADAMS = [FastAdam, Adam]  # the fast twin and the plain core (Kingma & Ba)
 
 
 def test_clip_by_global_norm(rng):
@@ -20,12 +24,13 @@ def test_clip_by_global_norm(rng):
     np.testing.assert_array_equal(small["a"], [0.1, 0.1])  # under the limit: unchanged
 
 
-def test_adam_first_step_and_state(rng):
+@pytest.mark.parametrize("adam", ADAMS)
+def test_adam_first_step_and_state(rng, adam):
     """Adam's first step moves every entry by lr against its gradient's sign."""
     params = {"w": rng.standard_normal(6)}
     start = params["w"].copy()
     grads = {"w": rng.standard_normal(6)}
-    opt = Adam(lr=0.01)
+    opt = adam(lr=0.01)
     state = opt.init(params, np)
     opt.step(params, {"w": grads["w"].copy()}, state)
     np.testing.assert_allclose(params["w"] - start, -0.01 * np.sign(grads["w"]), rtol=1e-6)
@@ -34,9 +39,10 @@ def test_adam_first_step_and_state(rng):
     np.testing.assert_allclose(state.v["w"], 0.001 * grads["w"] ** 2)
 
 
-def test_adam_minimises_a_quadratic(rng):
+@pytest.mark.parametrize("adam", ADAMS)
+def test_adam_minimises_a_quadratic(rng, adam):
     params = {"w": rng.standard_normal(4)}
-    opt = Adam(lr=0.1, clip_norm=1.0)
+    opt = adam(lr=0.1, clip_norm=1.0)
     state = opt.init(params, np)
     for _ in range(300):
         opt.step(params, {"w": 2 * params["w"]}, state)
@@ -79,13 +85,14 @@ def test_cupy_fails_at_once_without_cupy_or_gpu():
         pytest.skip("CuPy and a GPU are present: nothing to refuse")
 
 
-def test_adam_in_pieces_equals_adam_at_once(rng):
+def test_adam_in_pieces_equals_adam_at_once(rng, monkeypatch):
     """The cache-sized pieces change nothing: the same steps as one piece."""
     params = {"a": rng.standard_normal((37, 5)), "b": rng.standard_normal(3)}
     runs = []
     for chunk in (7, 1 << 16):
+        monkeypatch.setattr(seqgan_np.fast.optim, "CHUNK", chunk)  # the entries of one piece
         p = {k: v.copy() for k, v in params.items()}
-        opt = Adam(lr=0.05, clip_norm=1.0, chunk=chunk)
+        opt = FastAdam(lr=0.05, clip_norm=1.0)
         state = opt.init(p, np)
         for i in range(5):
             opt.step(p, {k: np.sin(v * (i + 1)) for k, v in p.items()}, state)
@@ -96,6 +103,6 @@ def test_adam_in_pieces_equals_adam_at_once(rng):
 
 def test_adam_refuses_a_non_contiguous_parameter():
     p = {"w": np.zeros((4, 4))[:, ::2]}
-    opt = Adam(lr=0.1)
+    opt = FastAdam(lr=0.1)  # the twin that updates flat views in place (the plain Adam needs none)
     with pytest.raises(ValueError, match="parameter 'w' must be contiguous"):
         opt.step(p, {"w": np.ones((4, 2))}, opt.init(p, np))

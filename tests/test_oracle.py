@@ -5,13 +5,14 @@ import numpy as np
 import pytest
 
 from conftest import reference_file
-from seqgan_np.metrics import nll_oracle
-from seqgan_np.oracle import ORIGINAL_KEYS, load_oracle, make_oracle
+from seqgan_np.core.metrics import nll_oracle
+from seqgan_np.core.oracle import ORIGINAL_KEYS, load_oracle, make_oracle
+from seqgan_np.fast import FastLanguageModel
 
 
 def test_original_oracle_entropy_rate():
     """Its own samples score 5.75 nats per token (the paper's oracle)."""
-    oracle = load_oracle(reference_file("seqgan_oracle_params.npz"))
+    oracle = load_oracle(reference_file("seqgan_oracle_params.npz"), model=FastLanguageModel)
     nll = nll_oracle(oracle, oracle.sample(10000, np.random.default_rng(0)))
     assert abs(nll - 5.75) < 0.05, nll
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from gradcheck import record
-from seqgan_np.stats import betainc, mean_sd, welch_t_test
+from seqgan_np.experiments.stats import betainc, mean_sd, welch_t_test
 
 
 def welch_cases(rng):

@@ -8,18 +8,20 @@ import sys
 import numpy as np
 import pytest
 
-from seqgan_np.baselines import (BleuReward, constant_rewards, sample_unigram, scheduled_inputs,
-                                 ss_loss_and_grads, ss_probability, tempered)
-from seqgan_np.checkpoint import load_checkpoint, save_checkpoint
-from seqgan_np.config import make_config
-from seqgan_np.experiment import CHECKPOINT, OracleExperiment
-from seqgan_np.lm import lm_loss_forward, shift_right
-from seqgan_np.metrics import bleu_plain
-from seqgan_np.optim import Adam
-from seqgan_np.rollout import rollout_rewards, rollout_rewards_plain
-from seqgan_np.stats import welch_t_test
-from seqgan_np import table1
-from seqgan_np.table1 import LABELS, ROWS, Table1Seed, resume_table1, run_table1
+from seqgan_np.core.lm import LanguageModel, lm_loss_forward, shift_right
+from seqgan_np.core.metrics import BleuScore, bleu
+from seqgan_np.core.rollout import rollout_Q
+from seqgan_np.experiments.baselines import (constant_Q, sample_unigram, scheduled_inputs,
+                                             ss_loss_and_grads, ss_probability, tempered)
+from seqgan_np.experiments.stats import welch_t_test
+from seqgan_np.experiments.table1 import (LABELS, ROWS, TABLE1_SEED, best_alpha, matched_alpha,
+                                          resume_table1, run_table1)
+from seqgan_np.fast import FastAdam, FastBleuScore, FastLanguageModel
+from seqgan_np.fast.rollout import rollout_Q as fast_rollout_Q
+from seqgan_np.run.checkpoint import load_checkpoint, save_checkpoint
+from seqgan_np.run.config import make_config
+from seqgan_np.run.oracle_experiment import ORACLE_EXPERIMENT
+from seqgan_np.run.runner import CHECKPOINT, Run
 from test_models import check_params_grads, tiny_lm
 
 TINY = dict(vocab_size=30, seq_len=6, emb_dim=8, hidden_dim=8, d_emb_dim=8,
@@ -73,31 +75,33 @@ def test_the_schedule_rises_linearly_to_its_maximum():
 # --------------------------------------------------------------- rewards
 def test_bleu_reward_in_the_rollout_plain_equals_fast(rng):
     beta = tiny_lm(rng)
+    plain_beta = LanguageModel(beta.params, beta.seq_len, name="plain beta")  # the same G_beta,
+    fast_beta = FastLanguageModel(beta.params, beta.seq_len, name="fast beta")  # plain and fast
     references = rng.integers(0, 7, size=(30, 6))
-    reward = BleuReward(references, 7)
     Y = rng.integers(0, 7, size=(5, 6))
-    plain = rollout_rewards_plain(Y, beta, reward, 3, np.random.default_rng(2))
-    fast = rollout_rewards(Y, beta, reward, 3, np.random.default_rng(2))
+    plain = rollout_Q(Y, plain_beta, BleuScore(references, 7), 3, np.random.default_rng(2))
+    fast = fast_rollout_Q(Y, fast_beta, FastBleuScore(references, 7), 3, np.random.default_rng(2))
     np.testing.assert_array_equal(plain, fast)
-    np.testing.assert_allclose(fast[:, -1], bleu_plain(Y, references), rtol=1e-6)  # float32
+    np.testing.assert_allclose(fast[:, -1], bleu(Y, references), rtol=1e-6)  # float32
     assert ((0 <= fast) & (fast <= 1)).all() and fast.std() > 0
 
 
 def test_constant_reward_step_is_the_policy_gradient_step_with_half(tmp_path):
-    exp = Table1Seed(tiny(), tmp_path, quiet)
-    params = {k: v.copy() for k, v in exp.G_const.params.items()}
+    run = Run(TABLE1_SEED, tiny(), tmp_path, quiet)
+    G_const = run.models["G_const"]
+    params = {k: v.copy() for k, v in G_const.params.items()}
     rng = np.random.default_rng()
-    rng.bit_generator.state = exp.rng["constant"].bit_generator.state
-    exp.constant_epoch()
-    model = exp._copy_model(exp.G_const, "by hand")
-    exp._assign(model.params, params)
-    opt = Adam(exp.cfg.g_lr, clip_norm=exp.cfg.g_clip)
+    rng.bit_generator.state = run.rng["constant"].bit_generator.state
+    next(p for p in run.phases if p.name == "constant_branch").step()
+    model = G_const.with_params({k: v.copy() for k, v in params.items()}, "by hand")
+    opt = FastAdam(run.cfg.g_lr, clip_norm=run.cfg.g_clip)
     state = opt.init(model.params, np)
-    Y = model.sample(exp.cfg.batch_size, rng)
-    np.testing.assert_array_equal(constant_rewards(Y, np), np.full(Y.shape, 0.5))
-    opt.step(model.params, model.pg_loss_and_grads(Y, np.full(Y.shape, 0.5))[1], state)
+    Y = model.sample(run.cfg.batch_size, rng)
+    Q = constant_Q(Y, np)
+    np.testing.assert_array_equal(Q, np.full(Y.shape, 0.5))
+    opt.step(model.params, model.pg_loss_and_grads(Y, Q)[1], state)
     for k in params:
-        np.testing.assert_array_equal(exp.G_const.params[k], model.params[k], err_msg=k)
+        np.testing.assert_array_equal(G_const.params[k], model.params[k], err_msg=k)
         assert not np.array_equal(params[k], model.params[k]), k  # the step moved it
 
 
@@ -105,7 +109,7 @@ def test_constant_reward_step_is_the_policy_gradient_step_with_half(tmp_path):
 def test_tempered_model_divides_the_logits(rng):
     m = tiny_lm(rng)
     h = rng.standard_normal((4, 5))
-    np.testing.assert_allclose(tempered(m, 0.7).logits_plain(h), m.logits_plain(h) / 0.7)
+    np.testing.assert_allclose(tempered(m, 0.7).logits(h), m.logits(h) / 0.7)
     tokens = rng.integers(0, 7, size=(4, 6))
     np.testing.assert_allclose(tempered(m, 1.0).log_prob(tokens), m.log_prob(tokens))
     assert m.params["W_out"] is not tempered(m, 0.5).params["W_out"]  # m itself is unchanged
@@ -164,7 +168,7 @@ def test_table_end_to_end_and_resumed(tmp_path):
     assert (whole / "curves.png").stat().st_size > 0 and (whole / "frontier.png").stat().st_size > 0
 
     # The shared start and the SeqGAN and MLE rows are oracle-experiment's with that seed.
-    run = OracleExperiment(tiny(seed=1), tmp_path / "alone", quiet)
+    run = Run(ORACLE_EXPERIMENT, tiny(seed=1), tmp_path / "alone", quiet)
     run.run()
     alone = [{k: v for k, v in r.items() if k != "seconds"} for r in run.rows]
     assert [r for r in _seed_results(whole, 1)["rows"]
@@ -185,13 +189,12 @@ def test_the_tempered_row_uses_the_alpha_of_least_validation_nll(tmp_path):
 
 
 @pytest.mark.parametrize("target, alpha", [(8.5, 1.5), (9.0, 1.0), (9.5, 0.5), (7.9, 2.0)])
-def test_matched_temperature_interpolates_the_falling_part_of_the_sweep(tmp_path, monkeypatch,
-                                                                         target, alpha):
-    exp = Table1Seed(tiny(), tmp_path, quiet)
-    exp.sweep = [{"alpha": a, "nll_valid": n, "nll_test": n, "nll_oracle": 0.0}
-                 for a, n in ((0.5, 9.5), (1.0, 9.0), (2.0, 8.0), (3.0, 8.2))]  # least at 2.0
-    monkeypatch.setattr(table1, "nll_test", lambda model, tokens: target)  # SeqGAN's NLL-valid
-    assert exp.matched_alpha() == pytest.approx(alpha)  # beyond either end: that end
+def test_matched_temperature_interpolates_the_falling_part_of_the_sweep(target, alpha):
+    sweep = [{"alpha": a, "nll_valid": n, "nll_test": n, "nll_oracle": 0.0}
+             for a, n in ((0.5, 9.5), (1.0, 9.0), (2.0, 8.0), (3.0, 8.2))]  # least at 2.0
+    assert best_alpha(sweep) == 2.0
+    # target: SeqGAN's NLL-valid
+    assert matched_alpha(sweep, target) == pytest.approx(alpha)  # beyond either end: that end
 
 
 def test_a_corrupt_table_state_is_refused(tmp_path):

@@ -1,7 +1,10 @@
 """Plain = fast for the discriminator, in float64 from the same inputs: the
-forward in one piece and in chunks on threads, a convolution as a loop over
-windows and as sums of per-token table rows, and the rollout's scoring of
-completions; and D's settings refused with clear messages, by
+forward in one piece (core Discriminator.predict_proba) and in chunks on
+threads (FastDiscriminator.predict_proba), a convolution as a loop over
+windows (core.layers.conv_responses) and as sums of per-token table rows
+(fast.discriminator.window_responses), and the rollout's scoring of
+completions (FastDiscriminator.p_real_of_completions against the plain
+D.p_real); and D's settings refused with clear messages, by
 DiscriminatorConfig and, under the experiment's names, by make_config."""
 import re
 
@@ -9,9 +12,11 @@ import numpy as np
 import pytest
 
 from gradcheck import rel_error, record
-from seqgan_np.config import ConfigError, make_config
-from seqgan_np.discriminator import (REAL, Discriminator, DiscriminatorConfig, check_completions,
-                                     conv_tables, window_responses, window_responses_plain)
+from seqgan_np.core.discriminator import REAL, Discriminator, DiscriminatorConfig
+from seqgan_np.core.layers import conv_responses
+from seqgan_np.fast import FastDiscriminator
+from seqgan_np.fast.discriminator import check_completions, conv_tables, window_responses
+from seqgan_np.run.config import ConfigError, make_config
 
 V, T = 7, 6
 TINY_D = DiscriminatorConfig(vocab_size=V, seq_len=T, emb_dim=4,
@@ -19,19 +24,21 @@ TINY_D = DiscriminatorConfig(vocab_size=V, seq_len=T, emb_dim=4,
 
 
 def spread_d(rng, chunk_rows=256):
-    """A float64 D whose outputs are spread out, so that a wrong feature shows."""
-    d = Discriminator.random(TINY_D, rng, dtype=np.float64, chunk_rows=chunk_rows)
+    """A float64 D whose outputs are spread out, so that a wrong feature shows:
+    the plain Discriminator and its FastDiscriminator twin on the same params."""
+    d = FastDiscriminator.random(TINY_D, rng, dtype=np.float64, chunk_rows=chunk_rows)
     d.params["W_out"] *= 10
-    return d
+    return Discriminator(TINY_D, d.params), d
 
 
 # rows one by one, chunks that do not divide the 30 rows, one chunk
 @pytest.mark.parametrize("chunk_rows", [1, 4, 7, 1000])
 def test_predict_proba_plain_equals_fast(rng, chunk_rows):
-    """Rounding only (matrix products over fewer rows): rel_error < 1e-12."""
-    d = spread_d(rng, chunk_rows)
+    """Discriminator.predict_proba = FastDiscriminator.predict_proba.
+    Rounding only (matrix products over fewer rows): rel_error < 1e-12."""
+    d_plain, d_fast = spread_d(rng, chunk_rows)
     tokens = rng.integers(0, V, size=(30, T))
-    plain, fast = d.predict_proba_plain(tokens), d.predict_proba(tokens)
+    plain, fast = d_plain.predict_proba(tokens), d_fast.predict_proba(tokens)
     assert plain[:, REAL].std() > 0.05  # the rows differ
     errors = {f"chunks of {chunk_rows}": rel_error(fast, plain)}
     record("plain = fast: D's probabilities, in chunks on threads", errors)
@@ -40,11 +47,12 @@ def test_predict_proba_plain_equals_fast(rng, chunk_rows):
 
 @pytest.mark.parametrize("K", [1, 2, 3, T])  # T: one window, the whole sequence
 def test_window_responses_plain_equals_fast(rng, K):
-    """Rounding only (the product E @ W[k] made once for the whole vocabulary,
+    """core.layers.conv_responses(embedding[tokens], W) = window_responses.
+    Rounding only (the product E @ W[k] made once for the whole vocabulary,
     then its rows summed): rel_error < 1e-12; ``first`` keeps the last windows."""
     embedding, W = rng.standard_normal((V, 4)), rng.standard_normal((K, 4, 3))
     tokens = rng.integers(0, V, size=(9, T))
-    plain = window_responses_plain(embedding, W, tokens)  # (R, L, F)
+    plain = conv_responses(embedding[tokens], W)  # (R, L, F)
     table = conv_tables({"embedding": embedding, f"conv_W_{K}": W}, (K,))[K]  # (K, V, F)
     assert plain.shape == (9, T - K + 1, 3)
     errors = {f"K={K}": rel_error(window_responses(table, tokens), plain),
@@ -68,18 +76,20 @@ def completions_of(tokens, R, rng, low=1):
 
 # rows one by one, chunks straddling prefix lengths, one chunk
 @pytest.mark.parametrize("chunk_rows", [1, 4, 1000])
-def test_predict_real_of_completions_plain_equals_fast(rng, chunk_rows):
-    """The rollout's fast D (per-token tables, prefix windows shared with the
-    source sequence, first window per chunk) against the forward of every
-    completion; prefixes from 0 (no prefix) to T (the sequence itself).
-    Rounding only: rel_error < 1e-12."""
-    d = spread_d(rng, chunk_rows)
+def test_p_real_of_completions_plain_equals_fast(rng, chunk_rows):
+    """The rollout's fast D (FastDiscriminator.p_real_of_completions:
+    per-token tables, prefix windows shared with the source sequence, first
+    window per chunk) against the plain forward of every completion
+    (Discriminator.p_real); prefixes from 0 (no prefix) to T (the sequence
+    itself). Rounding only: rel_error < 1e-12."""
+    d_plain, d_fast = spread_d(rng, chunk_rows)
     tokens = rng.integers(0, V, size=(5, T))
     completions, source, prefix_len = completions_of(tokens, 60, rng, low=0)
-    plain = d.predict_real_of_completions_plain(tokens, completions, source, prefix_len)
-    fast = d.predict_real_of_completions(tokens, completions, source, prefix_len)
+    check_completions(tokens, completions, source, prefix_len)  # they keep their prefixes
+    plain = d_plain.p_real(completions)
+    fast = d_fast.p_real_of_completions(tokens, completions, source, prefix_len)
     assert plain.std() > 0.05  # the scores differ between completions
-    assert rel_error(plain, d.predict_proba(completions)[:, REAL]) < 1e-12
+    assert rel_error(plain, d_fast.predict_proba(completions)[:, REAL]) < 1e-12
     errors = {f"chunks of {chunk_rows}": rel_error(fast, plain)}
     record("plain = fast: D(real) of completions by per-token tables", errors)
     assert max(errors.values()) < 1e-12, errors
@@ -101,8 +111,8 @@ def test_check_completions_refuses_bad_prefixes(rng):
     with pytest.raises(ValueError, match="completions: a row differs from its source sequence "
                                          "inside its prefix"):
         check_completions(tokens, changed, source, prefix_len)
-    d = spread_d(rng)  # both twins check
-    for score in (d.predict_real_of_completions_plain, d.predict_real_of_completions):
+    _, d = spread_d(rng)  # both the check and the fast scoring refuse
+    for score in (check_completions, d.p_real_of_completions):
         with pytest.raises(ValueError, match="completions: a row differs"):
             score(tokens, changed, source, prefix_len)
 

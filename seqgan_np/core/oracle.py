@@ -109,9 +109,10 @@ def stack_gates(arrays, source):
             "W_out": arrays["W_out"], "b_out": arrays["b_out"]}
 
 
-def load_oracle(path, seq_len=20, xp=np, dtype=np.float32, model=LanguageModel, **kwargs):
-    """The original oracle from ``path`` (.npz or the original .pkl), as a
-    ``model`` (the class: LanguageModel or its fast twin)."""
+def original_arrays(path):
+    """The 15 per-gate arrays of an oracle file (.npz or the original .pkl),
+    checked (keys, shapes, finite entries): ``np.savez(out, **original_arrays(pkl))``
+    converts the original pickle to an .npz."""
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a directory, not an oracle parameters "
@@ -119,6 +120,13 @@ def load_oracle(path, seq_len=20, xp=np, dtype=np.float32, model=LanguageModel, 
     if not path.is_file():
         raise FileNotFoundError(f"oracle parameters file not found: {path}")
     arrays = _read_pickle(path) if path.suffix == ".pkl" else _read_npz(path)
-    params = stack_gates(arrays, str(path))
+    stack_gates(arrays, str(path))  # checks every array
+    return {k: arrays[k] for k in ORIGINAL_KEYS}
+
+
+def load_oracle(path, seq_len=20, xp=np, dtype=np.float32, model=LanguageModel, **kwargs):
+    """The original oracle from ``path`` (.npz or the original .pkl), as a
+    ``model`` (the class: LanguageModel or its fast twin)."""
+    params = stack_gates(original_arrays(path), str(path))
     params = {k: xp.asarray(np.asarray(v, dtype=dtype)) for k, v in params.items()}
     return model(params, seq_len, xp=xp, name="oracle", **kwargs)

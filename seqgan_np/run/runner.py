@@ -9,6 +9,7 @@ phase and every ``checkpoint_every`` units, holds every model, Adam state,
 data array, random state and counter by name, so that a resumed run ends
 with exactly the numbers of an uninterrupted one.
 """
+import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ import numpy as np
 
 from ..backend import get_xp, to_numpy
 from ..core.checks import check_tokens
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, save_checkpoint, write_text
 from .code import CODES
 from .config import config_from_dict, config_to_dict
 from .progress import Progress
@@ -103,6 +104,7 @@ class Run:
                 remove_leftovers(self.out)
             else:
                 check_new_run(self.out, self.overwrite)
+            write_text(self.out / "config.json", json.dumps(config_to_dict(self.cfg), indent=2))
             for phase in self.phases:
                 self._run_phase(phase)
             return self.recipe.write_outputs(self)
