@@ -165,3 +165,23 @@ def test_fast_refuses_bad_input():
         bleu_references(np.zeros((3, 6), dtype=np.int64), 2 ** 16)
     top = np.full((1, 6), 2 ** 15 - 1)  # 2^15: keys up to 2^60 - 1, near int64's end
     assert bleu_from_table(top, bleu_references(top, 2 ** 15))[0] == 1.0
+
+
+def test_diversity_measures_on_hand_made_samples():
+    from seqgan_np.core.metrics import distinct_n, self_bleu
+    same = np.array([[1, 2, 3, 4]] * 3)
+    apart = np.array([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]])
+    assert distinct_n(apart, 2) == 1.0
+    assert distinct_n(same, 2) == pytest.approx(3 / 9)  # 3 distinct bigrams among 9
+    assert self_bleu(same) == pytest.approx(1.0)  # each row is its references
+    assert self_bleu(apart) == 0.0  # no unigram in common: BLEU 0 (NLTK's rule)
+
+
+def test_entropy_rate_of_a_uniform_model_is_log_V():
+    from seqgan_np.core.lm import LanguageModel
+    from seqgan_np.core.metrics import entropy_rate
+    rng = np.random.default_rng(0)
+    G = LanguageModel.random(rng, 7, 3, 3, 5, std=0.1)
+    for k in ("W_out", "b_out"):
+        G.params[k][...] = 0.0  # every next token equally likely
+    assert entropy_rate(G, 20, rng) == pytest.approx(np.log(7), rel=1e-6)

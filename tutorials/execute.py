@@ -1,15 +1,22 @@
-"""Run the tutorial notebooks top to bottom.
+"""Run the tutorial notebooks top to bottom, with the exercises solved.
 
     python tutorials/execute.py              # run each in memory; fail on the first error
     python tutorials/execute.py --in-place   # run each and save it with its fresh outputs
     python tutorials/execute.py 03           # only the notebooks whose names contain 03
 
 Each notebook runs in a fresh kernel with the tutorials folder as its
-working folder (the project root is ``..`` from there, and the shared
-reference files, where present, ``../../shared/reference``). The tests call
+working folder (the project root is ``..`` from there). The tests call
 ``execute`` (tests/test_tutorials.py).
+
+Exercises: a code cell whose metadata holds ``"exercise": "NAME"`` is a
+TODO cell for the reader. Here it runs with the solution instead, the
+section ``# %% NAME`` of ``solutions/<notebook name>.py``, so that the
+check cells after it run and a broken solution fails the suite. The saved
+notebook keeps the reader's TODO source and no output under it: no answer
+shows before the reader tries.
 """
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
@@ -19,16 +26,37 @@ from nbclient import NotebookClient
 
 HERE = Path(__file__).resolve().parent
 NOTEBOOKS = sorted(HERE.glob("[0-9][0-9]_*.ipynb"))
+SOLUTIONS = HERE / "solutions"
 TIMEOUT_S = 300  # per cell
 
 
+def solutions_of(path):
+    """{exercise name: solution source} from solutions/<notebook name>.py."""
+    file = SOLUTIONS / f"{path.stem}.py"
+    if not file.exists():
+        return {}
+    parts = re.split(r"^# %% (\S+)[^\n]*\n", file.read_text(), flags=re.M)
+    return {name: source.strip() + "\n" for name, source in zip(parts[1::2], parts[2::2])}
+
+
 def execute(path, in_place=False):
-    """Execute notebook ``path``; raise on the first failing cell. Returns seconds."""
+    """Execute notebook ``path`` with its exercises solved; raise on the
+    first failing cell or on an exercise without a solution. Returns seconds."""
     nb = nbformat.read(path, as_version=4)
+    solutions, todo = solutions_of(path), {}
+    for i, cell in enumerate(nb.cells):
+        name = cell.metadata.get("exercise")
+        if name:
+            if name not in solutions:
+                raise KeyError(f"{path.name}: exercise {name!r} has no solution in "
+                               f"{SOLUTIONS / (path.stem + '.py')}")
+            todo[i], cell.source = cell.source, solutions[name]
     t0 = time.perf_counter()
     NotebookClient(nb, timeout=TIMEOUT_S, kernel_name="python3",
                    resources={"metadata": {"path": str(HERE)}}).execute()
     seconds = time.perf_counter() - t0
+    for i, source in todo.items():  # back to the reader's TODO, with no answer under it
+        nb.cells[i].source, nb.cells[i].outputs, nb.cells[i].execution_count = source, [], None
     if in_place:
         nbformat.write(nb, path)
     return seconds

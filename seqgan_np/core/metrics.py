@@ -33,6 +33,31 @@ def nll_test(generator, tokens):
     return mean_nll(generator, tokens)
 
 
+def entropy_rate(model, n, rng):
+    """G's entropy rate, estimated: the per-token NLL of n of its own samples
+    under itself, -E_{Y ~ G}[log G(Y)] / T (nats per token). A sharper G has
+    a lower one; a collapsed G (a few sequences) one near 0."""
+    return mean_nll(model, model.sample(n, rng))
+
+
+def distinct_n(tokens, n):
+    """The share of distinct n-grams among all n-grams of ``tokens`` (m, T)
+    (host ids): 1 when no n-gram repeats, near 0 when a few are repeated
+    over and over (mode collapse)."""
+    tokens = np.asarray(tokens)
+    grams = [tuple(row[i:i + n]) for row in tokens.tolist() for i in range(len(row) - n + 1)]
+    return len(set(grams)) / max(1, len(grams))
+
+
+def self_bleu(tokens, max_n=4, eps=0.1):
+    """Self-BLEU (Zhu et al. 2018, Texygen): the mean BLEU of each sequence of
+    ``tokens`` (m, T) against all the others as references, never itself;
+    high when the samples resemble one another (low diversity)."""
+    tokens = [list(row) for row in np.asarray(tokens).tolist()]
+    return float(np.mean([sentence_bleu(row, tokens[:i] + tokens[i + 1:], max_n, eps)
+                          for i, row in enumerate(tokens)]))
+
+
 def nll_and_error(model, tokens):
     """``mean_nll`` and its standard error as an estimate from these n rows:
     the sd of the per-sequence NLL per token over sqrt(n) (nan for n = 1)."""
