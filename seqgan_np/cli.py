@@ -49,7 +49,7 @@ def add_run_options(p, out_help, resume_help, overwrite_help):
     p.add_argument("--plain", action="store_true",
                    help="run the plain code of seqgan_np/core (the paper as written, step by "
                         "step) instead of its fast twins: the same numbers up to rounding, "
-                        "many times slower (the setting code=plain)")
+                        "slower (quick takes about twice as long) (the setting code=plain)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                    help="override one setting of the preset (repeatable); list below")
 
@@ -137,8 +137,13 @@ def oracle_experiment(args, folder):
         cfg = _config(args)
         if args.out:
             check_new_run(args.out, args.overwrite)  # before any work
-        exp = Run(ORACLE_EXPERIMENT, cfg, args.out or default_folder(cfg.preset, cfg.seed),
-                  overwrite=args.overwrite)
+        out = args.out or default_folder(cfg.preset, cfg.seed)
+        try:
+            exp = Run(ORACLE_EXPERIMENT, cfg, out, overwrite=args.overwrite)
+        except BaseException:
+            if not args.out:
+                Path(out).rmdir()  # the empty default folder made just now
+            raise
     folder.append(exp.out)
     print(f"run folder: {exp.out}", file=sys.stderr)
     res = exp.run()

@@ -156,3 +156,11 @@ def test_bench_prints_json_last(tmp_path):
         assert isinstance(res[key], float) and res[key] > 0, key
     bad = cli("bench", "--phases", "mle,warp")
     assert bad.returncode == 2 and "unknown bench phase 'warp'" in bad.stderr
+
+
+def test_a_refused_run_leaves_no_empty_default_folder(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "seqgan_np", "oracle-experiment", "--preset", "quick",
+                        "--oracle-params", "missing.npz"], capture_output=True, text=True,
+                       timeout=120, cwd=tmp_path)
+    assert r.returncode == 2 and "missing.npz" in r.stderr
+    assert not list((tmp_path / "runs").glob("*"))  # the default folder made for it is gone
