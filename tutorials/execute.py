@@ -39,6 +39,11 @@ def solutions_of(path):
     return {name: source.strip() + "\n" for name, source in zip(parts[1::2], parts[2::2])}
 
 
+def check_of(nb, i):
+    """The check of exercise cell i: the next code cell."""
+    return next(c for c in nb.cells[i + 1:] if c.cell_type == "code")
+
+
 def execute(path, in_place=False):
     """Execute notebook ``path`` with its exercises solved; raise on the
     first failing cell or on an exercise without a solution. Returns seconds."""
@@ -56,7 +61,9 @@ def execute(path, in_place=False):
                    resources={"metadata": {"path": str(HERE)}}).execute()
     seconds = time.perf_counter() - t0
     for i, source in todo.items():  # back to the reader's TODO, with no answer under it
-        nb.cells[i].source, nb.cells[i].outputs, nb.cells[i].execution_count = source, [], None
+        nb.cells[i].source = source
+        for cell in (nb.cells[i], check_of(nb, i)):
+            cell.outputs, cell.execution_count = [], None
     if in_place:
         nbformat.write(nb, path)
     return seconds
