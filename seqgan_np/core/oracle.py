@@ -109,17 +109,22 @@ def stack_gates(arrays, source):
             "W_out": arrays["W_out"], "b_out": arrays["b_out"]}
 
 
-def original_arrays(path):
-    """The 15 per-gate arrays of an oracle file (.npz or the original .pkl),
-    checked (keys, shapes, finite entries): ``np.savez(out, **original_arrays(pkl))``
-    converts the original pickle to an .npz."""
+def _read_original(path):
+    """The arrays of an oracle file (.npz or the original .pkl), as read (unchecked)."""
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a directory, not an oracle parameters "
                                 "file (.npz or .pkl)", str(path))
     if not path.is_file():
         raise FileNotFoundError(f"oracle parameters file not found: {path}")
-    arrays = _read_pickle(path) if path.suffix == ".pkl" else _read_npz(path)
+    return _read_pickle(path) if path.suffix == ".pkl" else _read_npz(path)
+
+
+def original_arrays(path):
+    """The 15 per-gate arrays of an oracle file (.npz or the original .pkl),
+    checked (keys, shapes, finite entries): ``np.savez(out, **original_arrays(pkl))``
+    converts the original pickle to an .npz."""
+    arrays = _read_original(path)
     stack_gates(arrays, str(path))  # checks every array
     return {k: arrays[k] for k in ORIGINAL_KEYS}
 
@@ -127,6 +132,6 @@ def original_arrays(path):
 def load_oracle(path, seq_len=20, xp=np, dtype=np.float32, model=LanguageModel, **kwargs):
     """The original oracle from ``path`` (.npz or the original .pkl), as a
     ``model`` (the class: LanguageModel or its fast twin)."""
-    params = stack_gates(original_arrays(path), str(path))
+    params = stack_gates(_read_original(path), str(path))
     params = {k: xp.asarray(np.asarray(v, dtype=dtype)) for k, v in params.items()}
     return model(params, seq_len, xp=xp, name="oracle", **kwargs)
