@@ -71,7 +71,7 @@ class Recipe:
     write_outputs: Callable  # (run) -> results dict
     data_rows: Callable  # (cfg) -> {data name: rows}
     check_record: Callable = lambda meta, run: None  # raises ValueError on a malformed record
-    record: dict = field(default_factory=dict)  # JSON state beyond the rows, with its start
+    record: dict = field(default_factory=dict)  # JSON state beyond the rows: each key with an empty value of its type
 
 
 class Run:
