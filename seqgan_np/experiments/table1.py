@@ -108,8 +108,9 @@ def build(run):
         g_steps(G_const, sg.g_opt, states["G_const"], lambda Y: constant_Q(Y, xp, run.dtype), cfg,
                 run.rng["constant"], run.finite)
 
-    phases[0] = oracle.then(phases[0], step=make_valid)
-    phases[2] = oracle.then(phases[2], start=share_start)  # the MLE branch's start
+    at = {phase.name: i for i, phase in enumerate(phases)}  # the oracle experiment's, by name
+    phases[at["data"]] = oracle.then(phases[at["data"]], step=make_valid)
+    phases[at["mle_branch"]] = oracle.then(phases[at["mle_branch"]], start=share_start)
     return phases + [
         Phase("ss_branch", units, ss_epoch),
         Phase("bleu_branch", units, bleu_epoch,
