@@ -186,6 +186,8 @@ def test_the_tempered_row_uses_the_alpha_of_least_validation_nll(tmp_path):
     for row in ROWS:  # every figure with its evaluation noise
         fig = res["finals"][row]
         assert 0 < fig["nll_oracle_se"] < 0.5 * fig["nll_oracle"]
+    md = (tmp_path / "table1.md").read_text()  # one seed: no spread, not "± nan"
+    assert "One seed" in md and "nan" not in md and "±" not in md
 
 
 @pytest.mark.parametrize("target, alpha", [(8.5, 1.5), (9.0, 1.0), (9.5, 0.5), (7.9, 2.0)])
@@ -210,7 +212,7 @@ def test_a_corrupt_table_state_is_refused(tmp_path):
     save_checkpoint(path, arrays, meta)
     with pytest.raises(ValueError, match="corrupt: finals"):
         resume_table1(tmp_path, progress=quiet)
-    with pytest.raises(ValueError, match="no table to resume"):
+    with pytest.raises(ValueError, match=r"holds nothing to resume \(no table1.json\)"):
         resume_table1(tmp_path / "seed-0")
 
 

@@ -25,6 +25,20 @@ def mean_sd(values):
     return float(x.mean()), sd
 
 
+def fmt_mean_sd(mean, sd, spec=".3f"):
+    """"mean ± sd" for a table; the mean alone where there is no spread to
+    show (one seed: sd is nan), "" where there is no mean."""
+    if mean is None:
+        return ""
+    return format(mean, spec) if sd is None or math.isnan(sd) else f"{format(mean, spec)} ± {format(sd, spec)}"
+
+
+def spread(n_seeds):
+    """What a table's "mean ± sd" is, for n_seeds seeds."""
+    return ("Mean ± standard deviation over seeds" if n_seeds > 1
+            else "One seed: each figure is that seed's, with no spread to show")
+
+
 def welch_t_test(a, b):
     """Welch's t-test of equal means for samples ``a`` and ``b`` (1-D, at
     least 2 values each), their variances not assumed equal:

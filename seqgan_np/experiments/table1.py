@@ -25,8 +25,6 @@ table1.csv, curves.png and frontier.png.
 import csv
 import io
 import json
-import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -37,13 +35,11 @@ from ..core.rollout import update_rollout_policy
 from ..core.seqgan import Phase, copy_params, g_steps, mle_epoch
 from ..run import oracle_experiment as oracle
 from ..run.checkpoint import write_text
-from ..run.config import config_from_dict, config_to_dict
 from ..run.plots import plot_frontier, plot_method_curves
-from ..run.progress import Progress
-from ..run.runfolder import check_new_run, locked, make_folder
-from ..run.runner import CHECKPOINT, Branch, Recipe, Run
+from ..run.runner import Branch, Recipe
 from .baselines import constant_Q, sample_unigram, ss_loss_and_grads, ss_probability, tempered
-from .stats import mean_sd, welch_t_test
+from .seeds import SEED_RESULTS, resume_study, run_seeds, start_study
+from .stats import fmt_mean_sd, mean_sd, spread, welch_t_test
 
 # wide: an MLE generator that overfits is best on held-out data at alpha well above 1
 TEMPERATURES = (0.6, 0.7, 0.8, 0.9, 0.95, 1.0, 1.05, 1.1, 1.2, 1.35, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0)
@@ -60,7 +56,6 @@ COLOURS = {"pretrained": "tab:gray", "mle": "tab:blue", "ss": "tab:orange", "pg_
 PAPER = {"random": 10.310, "mle": 9.038, "ss": 8.985, "pg_bleu": 8.946, "seqgan": 8.736}
 AGAINST = ("mle", "constant", "mle_tempered", "mle_matched")  # SeqGAN's Welch tests
 TABLE_FILES = ("table1.json", "table1.md", "table1.csv", "curves.png", "frontier.png")
-SEED_RESULTS = "results.json"
 
 
 def build(run):
@@ -202,45 +197,20 @@ TABLE1_SEED = Recipe("table1-seed", build, oracle.evaluate, write_outputs,
 def run_table1(cfg, n_seeds, out, overwrite=False, progress=None):
     """Table 1 over seeds cfg.seed .. cfg.seed + n_seeds - 1 in the folder
     ``out``: one TABLE1_SEED run per seed, then the table and figures."""
-    out = Path(out)
-    make_folder(out)
-    with locked(out):
-        check_new_run(out, overwrite, TABLE_FILES)
-        write_text(out / "table1.json", json.dumps({"seeds": n_seeds, "config": config_to_dict(cfg)},
-                                                   indent=2))
-        return _run_seeds(cfg, n_seeds, out, overwrite, progress)
+    return start_study(out, "table1.json", TABLE_FILES, overwrite, cfg, {"seeds": n_seeds},
+                       lambda: _run_seeds(cfg, n_seeds, out, overwrite, progress))
 
 
 def resume_table1(out, progress=None):
     """Go on with the table in ``out``: finished seeds are kept, the
     interrupted one resumed from its checkpoint, the others started."""
-    out = Path(out)
-    path = out / "table1.json"
-    try:
-        saved = json.loads(path.read_text())
-        n_seeds, cfg = saved["seeds"], config_from_dict(saved["config"], str(path))
-    except FileNotFoundError:
-        raise ValueError(f"{out} holds no table to resume (no table1.json)") from None
-    except (ValueError, KeyError, TypeError) as e:
-        raise ValueError(f"{path} is corrupt: {e}") from None
-    with locked(out):
-        return _run_seeds(cfg, n_seeds, out, False, progress)
+    return resume_study(out, "table1.json", ("seeds",),
+                        lambda cfg, state: _run_seeds(cfg, state["seeds"], out, False, progress))
 
 
 def _run_seeds(cfg, n_seeds, out, overwrite, progress):
-    progress, started, results = progress or Progress(), time.perf_counter(), []
-    for seed in range(cfg.seed, cfg.seed + n_seeds):
-        folder = out / f"seed-{seed}"
-        progress("table1", seed - cfg.seed, n_seeds, started, f"| seed {seed} in {folder}", force=True)
-        if not overwrite and (folder / SEED_RESULTS).exists():
-            results.append(json.loads((folder / SEED_RESULTS).read_text()))
-            continue
-        if not overwrite and (folder / CHECKPOINT).exists():
-            run = Run.resume(TABLE1_SEED, folder, progress)
-        else:
-            run = Run(TABLE1_SEED, replace(cfg, seed=seed), folder, progress, overwrite=overwrite)
-        results.append(run.run())
-    return write_table(results, cfg, out)
+    results = run_seeds(lambda seed: TABLE1_SEED, cfg, n_seeds, out, overwrite, progress, "table1")
+    return write_table(results, cfg, Path(out))
 
 
 def summarise(results):
@@ -273,10 +243,6 @@ def _start(res):
     return [r for r in res["rows"] if r["branch"] == "pretrain"][-1]
 
 
-def _fmt(mean, sd):
-    return "" if mean is None else f"{mean:.3f} ± {sd:.3f}"
-
-
 def _number(value, spec):
     return "" if value is None else format(value, spec)
 
@@ -289,7 +255,7 @@ def write_table(results, cfg, out):
     oracle = Path(cfg.oracle_params).name if cfg.oracle_params else "built-in"
     md = [f"# Table 1: preset '{cfg.preset}', seeds {', '.join(map(str, seeds))}, {oracle} oracle",
           "",
-          f"Mean ± standard deviation over seeds; final figures on {cfg.n_final_eval:,} samples "
+          f"{spread(len(seeds))}; final figures on {cfg.n_final_eval:,} samples "
           f"(NLL-oracle) and the {cfg.n_test:,} held-out sequences (NLL-test). 'noise' is the "
           "mean standard error of one evaluation. The pre-trained G's figures are its evaluation "
           f"at the end of pre-training ({cfg.n_eval:,} samples). p: Welch's t-test of SeqGAN against the row "
@@ -301,9 +267,9 @@ def write_table(results, cfg, out):
     for e in table.values():
         p_oracle, p_test, paper = (_number(e.get(k), f) for k, f in
                                    (("p_nll_oracle", ".2g"), ("p_nll_test", ".2g"), ("paper", ".3f")))
-        md.append(f"| {e['label']} | {_fmt(e['nll_oracle_mean'], e['nll_oracle_sd'])} | "
+        md.append(f"| {e['label']} | {fmt_mean_sd(e['nll_oracle_mean'], e['nll_oracle_sd'])} | "
                   f"{_number(e['nll_oracle_se'], '.4f')} | {p_oracle} | "
-                  f"{_fmt(e['nll_test_mean'], e['nll_test_sd'])} | {p_test} | {paper} | "
+                  f"{fmt_mean_sd(e['nll_test_mean'], e['nll_test_sd'])} | {p_test} | {paper} | "
                   f"{' '.join(f'{v:.3f}' for v in e['nll_oracle'])} |")
     write_text(out / "table1.md", "\n".join(md) + "\n")
     buf = io.StringIO()
