@@ -5,10 +5,11 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-# make oracle-experiment and make table1 settings
-PRESET  ?= standard
+# make oracle-experiment, table1 and ablations settings
+PRESET  ?=
 SEED    ?= 0
-SEEDS   ?= 5
+SEEDS   ?=
+STUDIES ?=
 OUT     ?=
 RESUME  ?=
 BACKEND ?= numpy
@@ -18,7 +19,7 @@ CUDA    ?= 12
 GPU_EXTRA = gpu-cuda$(CUDA)
 
 .DEFAULT_GOAL := help
-.PHONY: help test test-gpu tutorials lab oracle-experiment table1 bench clean
+.PHONY: help test test-gpu tutorials lab oracle-experiment table1 ablations bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -46,16 +47,23 @@ oracle-experiment: $(STAMP)  ## SeqGAN vs MLE on the oracle task (PRESET=standar
 ifeq ($(BACKEND),cupy)
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[$(GPU_EXTRA)]'
 endif
-	$(PY) -m seqgan_np oracle-experiment --preset $(PRESET) --seed $(SEED) --backend $(BACKEND) $(if $(ORACLE),--oracle-params $(ORACLE)) $(if $(PLAIN),--plain)
+	$(PY) -m seqgan_np oracle-experiment --preset $(or $(PRESET),standard) --seed $(SEED) --backend $(BACKEND) $(if $(ORACLE),--oracle-params $(ORACLE)) $(if $(PLAIN),--plain)
 
 table1: $(STAMP)  ## Table 1 over seeds with controls and statistics (PRESET ORACLE BACKEND PLAIN as above, SEEDS=5 SEED=0 first seed, OUT=dir, RESUME=dir)
 ifeq ($(BACKEND),cupy)
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[$(GPU_EXTRA)]'
 endif
 ifeq ($(RESUME),)
-	$(PY) -m seqgan_np table1 --preset $(PRESET) --seeds $(SEEDS) --seed $(SEED) --backend $(BACKEND) $(if $(ORACLE),--oracle-params $(ORACLE)) $(if $(OUT),--out $(OUT)) $(if $(PLAIN),--plain)
+	$(PY) -m seqgan_np table1 --preset $(or $(PRESET),standard) --seeds $(or $(SEEDS),5) --seed $(SEED) --backend $(BACKEND) $(if $(ORACLE),--oracle-params $(ORACLE)) $(if $(OUT),--out $(OUT)) $(if $(PLAIN),--plain)
 else
 	$(PY) -m seqgan_np table1 --resume $(RESUME)
+endif
+
+ablations: $(STAMP)  ## six studies of what SeqGAN depends on (PRESET=ablations SEEDS=3 STUDIES=optimiser,rollouts,... ORACLE OUT RESUME as above; about 2 h)
+ifeq ($(RESUME),)
+	$(PY) -m seqgan_np ablations $(if $(PRESET),--preset $(PRESET)) $(if $(SEEDS),--seeds $(SEEDS)) --seed $(SEED) --backend $(BACKEND) $(if $(ORACLE),--oracle-params $(ORACLE)) $(if $(STUDIES),--studies $(STUDIES)) $(if $(OUT),--out $(OUT)) $(if $(PLAIN),--plain)
+else
+	$(PY) -m seqgan_np ablations --resume $(RESUME)
 endif
 
 bench: $(STAMP)  ## time every phase at the paper's sizes, fast code (BACKEND=numpy|cupy CUDA=12|13; last line JSON)

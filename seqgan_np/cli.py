@@ -1,4 +1,5 @@
-"""Command line: ``python -m seqgan_np oracle-experiment ...``, ``... table1`` and ``... bench``."""
+"""Command line: ``python -m seqgan_np oracle-experiment ...``, ``... table1``,
+``... ablations`` and ``... bench``."""
 import argparse
 import signal
 import sys
@@ -6,6 +7,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from .backend import BACKENDS
+from .experiments.studies import STUDIES
 from .fast.threads import keep_freed_memory
 from .run.bench import PHASES as BENCH_PHASES
 from .run.config import PRESETS, ConfigError, ExperimentConfig, make_config
@@ -30,13 +32,14 @@ def _settings_help():
     return "\n".join(lines)
 
 
-def add_run_options(p, out_help, resume_help, overwrite_help):
+def add_run_options(p, out_help, resume_help, overwrite_help, preset="standard"):
     """The options every run subcommand shares."""
     p.add_argument("--preset", metavar="NAME",
-                   help=f"schedule: {', '.join(PRESETS)} (default: standard). paper = the "
+                   help=f"schedule: {', '.join(PRESETS)} (default: {preset}). paper = the "
                         "original code's schedule; standard = paper sizes, lighter schedule "
                         "(15 to 30 min on 2 cores); quick = the whole pipeline in under a minute, "
-                        "too small to show the effect")
+                        "too small to show the effect; ablations = standard's sizes and "
+                        "pre-training, 10 adversarial epochs with 1,000 negatives per D round")
     p.add_argument("--oracle-params", metavar="FILE",
                    help="the original oracle (.npz, or the original target_params_py3.pkl); "
                         "default: a built-in oracle with N(0,1) weights made from the seed")
@@ -86,6 +89,27 @@ def build_parser():
     add_run_options(tb, "table folder (default: runs/table1-PRESET-seedN-YYYYmmdd-HHMMSS)",
                     "go on with the table in DIR", "let --out replace a table in that folder")
     tb.add_argument("--seeds", type=int, metavar="N", help="number of seeds (default 5)")
+    ab = sub.add_parser(
+        "ablations", formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="what SeqGAN's result depends on: six studies against controls, over seeds",
+        description="For each seed: the oracle experiment's shared start (data, MLE "
+                    "pre-training, D pre-training, SeqGAN and the MLE branch), then every row "
+                    "the chosen studies need, each trained for adv_epochs epochs from its start: "
+                    "optimiser (Adam against SGD, a centred reward), rollouts (N; the spread of "
+                    "Q and of the gradient), pretraining (0, 5 and all epochs), discriminator "
+                    "(D's learning rate x 10; the original (g, d, k) = (1, 5, 3) on the first "
+                    "seed), raml (RAML with the Hamming payoff, label smoothing), frontier "
+                    "(temperature sweeps; every row's final G). Writes study-NAME.md, .csv and "
+                    ".png per study and a run folder per seed (seed-N/). Default preset: "
+                    "ablations (about 2 hours for 3 seeds on 2 cores).",
+        epilog=epilog)
+    add_run_options(ab, "study folder (default: runs/ablations-PRESET-seedN-YYYYmmdd-HHMMSS)",
+                    "go on with the studies in DIR", "let --out replace studies in that folder",
+                    preset="ablations")
+    ab.add_argument("--seeds", type=int, metavar="N", help="number of seeds (default 3)")
+    ab.add_argument("--studies", metavar="LIST",
+                    help=f"comma-separated subset of {','.join(STUDIES)} (default: all); one "
+                         "study alone runs only the rows it needs")
     bench = sub.add_parser(
         "bench", help="time every phase of the experiment at the paper's sizes",
         description="Time each phase of the oracle experiment at the paper's sizes "
@@ -152,6 +176,35 @@ def oracle_experiment(args, folder):
     return 0
 
 
+def _seeds(args, default):
+    seeds = default if args.seeds is None else args.seeds
+    if seeds < 1:
+        raise ConfigError(f"--seeds {seeds}: expected at least 1")
+    return seeds
+
+
+def ablations(args, folder):
+    """Run or resume the ablations; ``folder`` as for ``oracle_experiment``."""
+    from .experiments.ablations import check_studies, resume_ablations, run_ablations
+    if args.resume:
+        _check_resume(args, ("preset", "oracle_params", "seed", "seeds", "studies", "out", "backend"))
+        folder.append(args.resume)
+        tables = resume_ablations(args.resume)
+    else:
+        if args.preset is None:
+            args.preset = "ablations"
+        cfg, seeds = _config(args), _seeds(args, 3)
+        studies = check_studies([s for s in args.studies.split(",") if s] if args.studies
+                                else list(STUDIES))
+        out = args.out or default_folder(f"ablations-{cfg.preset}", cfg.seed)
+        folder.append(out)
+        tables = run_ablations(cfg, seeds, studies, out, args.overwrite)
+    for study in tables:
+        print((Path(folder[0]) / f"study-{study}.md").read_text())
+    print(f"outputs in {folder[0]}/")
+    return 0
+
+
 def table1(args, folder):
     """Run or resume Table 1; ``folder`` as for ``oracle_experiment``."""
     from .experiments.table1 import resume_table1, run_table1  # imports matplotlib
@@ -160,10 +213,7 @@ def table1(args, folder):
         folder.append(args.resume)
         resume_table1(args.resume)
     else:
-        cfg = _config(args)
-        seeds = 5 if args.seeds is None else args.seeds
-        if seeds < 1:
-            raise ConfigError(f"--seeds {seeds}: expected at least 1")
+        cfg, seeds = _config(args), _seeds(args, 5)
         out = args.out or default_folder(f"table1-{cfg.preset}", cfg.seed)
         folder.append(out)
         run_table1(cfg, seeds, out, args.overwrite)
@@ -191,6 +241,8 @@ def main(argv=None):
             return bench(args)
         if args.command == "table1":
             return table1(args, folder)
+        if args.command == "ablations":
+            return ablations(args, folder)
         return oracle_experiment(args, folder)
     except (ConfigError, ValueError, RuntimeError) as e:  # FolderError, NonFiniteError too
         return _error(e)

@@ -9,7 +9,7 @@ itself, nothing else. Read it in this order:
                     the MLE loss and the policy-gradient loss of eq. (8)
   discriminator.py  D_phi, the CNN classifier, and its loss, eq. (5)
   rollout.py        Monte Carlo rollout: Q of eqs. (3)-(4); beta <- theta
-  optim.py          Adam and global-norm clipping
+  optim.py          Adam (and plain SGD) with global-norm clipping
   metrics.py        NLL-oracle, NLL-test, BLEU
   oracle.py         the synthetic oracle: made from a seed or the original file
   data.py           shuffled mini-batches

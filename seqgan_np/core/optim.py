@@ -1,4 +1,4 @@
-"""Adam with optional global-norm gradient clipping.
+"""Adam with optional global-norm gradient clipping, and plain SGD beside it.
 
 The hyper-parameters (``Adam``, immutable) are kept apart from the state
 (``AdamState``: the moment estimates and the step count), so that the state
@@ -88,4 +88,33 @@ class Adam:
             m_hat = m / (1.0 - b1 ** t)  # bias corrections: m and v start at 0
             v_hat = v / (1.0 - b2 ** t)
             param -= self.lr * m_hat / (xp.sqrt(v_hat) + eps_hat)  # in place: the models hold it
+        return norm
+
+
+@dataclass(frozen=True)
+class SGD:
+    """Plain stochastic gradient descent, theta <- theta - lr * g, after the
+    same global-norm clip as Adam. It keeps no moments, so it has no state
+    (``init`` gives None). Adam divides each coordinate by its running RMS,
+    which makes every step about lr * sqrt(number of parameters) long
+    whatever the gradient; SGD's step is lr times the (clipped) gradient:
+    the ablations compare the two (experiments/ablations.py)."""
+    lr: float
+    clip_norm: float | None = None
+
+    def __post_init__(self):
+        for name in ("lr",) + (("clip_norm",) if self.clip_norm is not None else ()):
+            if not 0.0 < getattr(self, name) < math.inf:
+                raise ValueError(f"SGD: {name}={getattr(self, name)!r}: must be a finite positive number")
+
+    def init(self, params, xp):
+        return None
+
+    def step(self, params, grads, state=None):
+        """Updates ``params`` in place; returns the gradient norm before
+        clipping (None when there is no clipping), as ``Adam.step``."""
+        norm = global_norm(grads) if self.clip_norm else None
+        scale = self.clip_norm / norm if norm is not None and norm > self.clip_norm else 1.0
+        for k, param in params.items():
+            param -= (self.lr * scale) * grads[k]  # in place: the models hold it
         return norm

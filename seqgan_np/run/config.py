@@ -8,6 +8,10 @@ Presets:
             that runs in about 15 minutes on 2 cores
   quick     a small demonstration of the whole pipeline in under a minute
             (too small to show the paper's effect)
+  ablations standard's oracle, model, data and pre-training with a lighter
+            adversarial schedule (10 epochs, 1,000 negatives per D round,
+            5,000 evaluation samples and held-out sequences), so that the
+            ablations' many branches fit in about 2 hours on 2 cores
 """
 import math
 import os
@@ -95,6 +99,10 @@ PRESETS = {
         num_filters=(20, 40, 40, 40, 40, 20, 20), pretrain_g_epochs=20,
         pretrain_d_rounds=3, d_negatives=2000, d_epochs=1, adv_epochs=15, rollouts=8,
         d_steps=1, eval_every=5),
+    "ablations": ExperimentConfig(
+        preset="ablations", n_test=5000, n_eval=5000, n_eval_disc=1000, pretrain_g_epochs=30,
+        pretrain_d_rounds=10, d_negatives=1000, d_epochs=1, adv_epochs=10, d_steps=1,
+        eval_every=5),
 }
 
 

@@ -78,7 +78,7 @@ def build(run):
     S, start = run.data["train"], cfg.pretrain_g_epochs
     run.branches.update(pretrain_g=Branch("pretrain", sg.G),
                         mle_branch=Branch("mle", G_mle, start),
-                        adversarial=Branch("seqgan", sg.G, start, with_d=True))
+                        adversarial=Branch("seqgan", sg.G, start, D=sg.D))
     pretrain_g, pretrain_d, adversarial = algorithm_1(sg, S, cfg, run.rng, run.finite)
 
     def branch_off():  # both branches start from the pre-trained G, Adam state and all
@@ -86,12 +86,12 @@ def build(run):
         copy_state(mle_state, sg.mle_state)
 
     return [Phase("data", 1, lambda: make_data(run)),
-            then(pretrain_g, start=lambda: evaluate(run, "pretrain", 0, sg.G)),  # the untrained G
+            then(pretrain_g, start=lambda: run.recipe.evaluate(run, "pretrain", 0, sg.G)),  # the untrained G
             Phase("mle_branch", cfg.adv_epochs,
                   lambda: mle_epoch(G_mle, sg.g_opt, mle_state, S, cfg.batch_size,
                                     run.rng["mle_branch"], check=run.finite), start=branch_off),
             pretrain_d,
-            then(adversarial, start=lambda: evaluate(run, "seqgan", start, sg.G, with_d=True))]
+            then(adversarial, start=lambda: run.recipe.evaluate(run, "seqgan", start, sg.G, sg.D))]
 
 
 def copy_state(dst, src):
@@ -113,25 +113,27 @@ def make_data(run):
     baselines["random_unigram"] = run.finite("the unigram baseline", nll_oracle(oracle, unigram))
 
 
-def evaluate(run, branch, epoch, model, with_d=False):
+def evaluate(run, branch, epoch, model, D=None):
     """NLL-oracle of n_eval samples, NLL-test of the held-out data and,
-    with_d, D's accuracy and loss on real vs generated sequences and the
-    mean reward D(real) of generated ones."""
+    with a discriminator D, its accuracy and loss on real vs generated
+    sequences and the mean reward D(real) of generated ones. Appends the
+    row; returns the samples (n_eval, T)."""
     cfg, t0, test = run.cfg, time.perf_counter(), run.data["test"]
     samples = model.sample(cfg.n_eval, run.rng["eval"])  # (n_eval, T)
     row = {"branch": branch, "epoch": epoch,
            "nll_oracle": run.finite("NLL-oracle", nll_oracle(run.oracle, samples)),
            "nll_test": run.finite("NLL-test", nll_test(model, test)),
            "d_accuracy": None, "d_loss": None, "mean_reward": None}
-    if with_d:
+    if D is not None:
         n, sure = cfg.n_eval_disc, 1e-12  # float32 rounds a sure D to 0 or 1: keep the logs finite
-        p_real, p_fake = (np.clip(to_numpy(run.sg.D.predict_proba(x))[:, REAL].astype(np.float64),
+        p_real, p_fake = (np.clip(to_numpy(D.predict_proba(x))[:, REAL].astype(np.float64),
                                   sure, 1.0 - sure) for x in (test[:n], samples[:n]))
         row["d_accuracy"] = float(((p_real > 0.5).mean() + (p_fake < 0.5).mean()) / 2)
         row["d_loss"] = float(-(np.log(p_real).mean() + np.log1p(-p_fake).mean()) / 2)
         row["mean_reward"] = run.finite("the mean reward", float(p_fake.mean()))
     row["seconds"] = round(time.perf_counter() - t0, 3)
     run.rows.append(row)
+    return samples
 
 
 def check_baselines(meta, run):

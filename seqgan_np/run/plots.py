@@ -1,5 +1,6 @@
 """The paper's Figure 2 (NLL-oracle against epoch) for a run and for Table 1's
-methods over seeds, and Table 1's temperature frontier."""
+methods over seeds, Table 1's temperature frontier, and the ablations' panels."""
+import numpy as np
 from matplotlib.figure import Figure
 
 from .checkpoint import atomic_write
@@ -69,3 +70,27 @@ def _finish(fig, ax, title, path):
     ax.grid(alpha=0.3)
     fig.tight_layout()
     atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=120))
+
+
+def plot_panels(panels, path, title=""):
+    """Side-by-side panels, each a dict with xlabel, ylabel, series (a list
+    of (label, x, y, sd or None, style dict): a line, with a band of one sd
+    where given) and optionally logx, logy."""
+    fig = Figure(figsize=(6 * len(panels), 4.5))
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, panel in zip(axes, panels):
+        for label, x, y, sd, style in panel["series"]:
+            x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+            ax.plot(x, y, label=label, **{"marker": "o", "ms": 3, **style})
+            if sd is not None:
+                sd = np.asarray(sd, dtype=float)
+                ax.fill_between(x, y - sd, y + sd, alpha=0.15, color=ax.lines[-1].get_color())
+        ax.set_xscale("log" if panel.get("logx") else "linear")
+        ax.set_yscale("log" if panel.get("logy") else "linear")
+        ax.set_xlabel(panel["xlabel"])
+        ax.set_ylabel(panel["ylabel"])
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110))

@@ -56,22 +56,24 @@ class Streams(dict):
 @dataclass
 class Branch:
     """The evaluations along a phase: rows named ``name``, of ``model``, at
-    epoch ``first + unit``; ``with_d`` adds D's accuracy, loss and reward."""
+    epoch ``first + unit``; with a discriminator ``D``, the rows add its
+    accuracy, loss and reward."""
     name: str
     model: object
     first: int = 0
-    with_d: bool = False
+    D: object = None
 
 
 @dataclass
 class Recipe:
     name: str
     build: Callable  # (run) -> list of Phase; fills run.models, run.opt_state, run.data
-    evaluate: Callable  # (run, branch name, epoch, model, with_d) -> appends to run.rows
+    evaluate: Callable  # (run, branch name, epoch, model, D or None) -> appends to run.rows
     write_outputs: Callable  # (run) -> results dict
     data_rows: Callable  # (cfg) -> {data name: rows}
     check_record: Callable = lambda meta, run: None  # raises ValueError on a malformed record
     record: dict = field(default_factory=dict)  # JSON state beyond the rows: each key with an empty value of its type
+    row_fields: tuple = ROW_FIELDS  # the keys of an evaluation row
 
 
 class Run:
@@ -125,7 +127,7 @@ class Run:
             branch, done = self.branches.get(name), self.done[name]
             if branch and (done % self.cfg.eval_every == 0 or done == total):
                 self.recipe.evaluate(self, branch.name, branch.first + done, branch.model,
-                                     branch.with_d)
+                                     branch.D)
             self.seconds[name] += time.perf_counter() - t0
             row = self.rows[-1] if len(self.rows) > n_rows else None
             note = f"| {row['branch']} epoch {row['epoch']}: NLL-oracle {row['nll_oracle']:.3f}" \
@@ -251,11 +253,11 @@ def check_meta(meta, run, has_data):
     rows, branches = meta["rows"], {b.name for b in run.branches.values()}
     expect(isinstance(rows, list), "rows: expected a list")
     for row in rows:
-        expect(isinstance(row, dict) and set(row) == set(ROW_FIELDS)
+        expect(isinstance(row, dict) and set(row) == set(run.recipe.row_fields)
                and row["branch"] in branches and count(row["epoch"])
                and all(finite_number(row[k]) for k in ("nll_oracle", "nll_test", "seconds"))
-               and all(row[k] is None or finite_number(row[k])
-                       for k in ("d_accuracy", "d_loss", "mean_reward")),
+               and all(row[k] is None or finite_number(row[k]) for k in row
+                       if k not in ("branch", "epoch", "nll_oracle", "nll_test", "seconds")),
                f"an evaluation row is malformed: {str(row)[:200]}")
     adam_t = meta["adam_t"]
     expect(isinstance(adam_t, dict) and set(adam_t) == set(run.opt_state)
