@@ -215,6 +215,9 @@ def test_studies_end_to_end_and_resumed(tmp_path):
     assert len(second["sweeps"]) == len(ablations.SWEPT) * len(ablations.SWEEP)
     untrained = [r for r in second["rows"] if r["branch"] == "pretrain" and r["epoch"] == 0][0]
     assert untrained["entropy_rate"] == pytest.approx(math.log(TINY["vocab_size"]), abs=0.05)
+    for row in ("seqgan_from0", "mle_from0", "constant_from0"):  # they start from the untrained G
+        start = [r for r in second["rows"] if r["branch"] == row][0]
+        assert start["epoch"] == 0 and start["nll_test"] == untrained["nll_test"]
 
     # SGD's rate matches its Adam twin's mean step length; its steps are rate x clipped norm
     for row, twin in (("seqgan_sgd", "adversarial"), ("constant_sgd", "constant")):

@@ -29,11 +29,10 @@ rate and distinct-4 to the oracle experiment's figures.
                  SeqGAN generator; every row's final G as a point, with its
                  entropy rate and distinct-4
 
-``run_ablations`` runs the seeds in turn (resumable as Table 1) and writes
-per study study-NAME.md, .csv and .png into one folder.
+The rows and studies are defined in ``studies.py``. ``run_ablations`` runs
+the seeds in turn (resumable as Table 1) and writes per study
+study-NAME.md, .csv and .png into one folder (``ablation_report.py``).
 """
-import csv
-import io
 import json
 import math
 from dataclasses import replace
@@ -51,8 +50,6 @@ from ..run.runner import ROW_FIELDS, Branch, Recipe, Streams
 from .baselines import (centred_Q, constant_Q, raml_loss_and_grads, rollout_spread,
                         smoothing_loss_and_grads, tempered, unigram_frequencies)
 from .seeds import SEED_RESULTS, resume_study, run_seeds, start_study
-from .stats import fmt_mean_sd, mean_sd, spread, welch_t_test
-
 from .studies import (EARLY, NS, ROWS, SMOOTHING, SPREAD_BATCH, SPREAD_REPEATS, STUDIES, SWEEP,
                       SWEPT, plan)
 
@@ -62,8 +59,9 @@ FIELDS = ROW_FIELDS + ("entropy_rate", "distinct_4")  # an evaluation row here
 # ------------------------------------------------------------------ a seed
 class MeasuredSteps:
     """An optimiser that records, in the phases named in the run's
-    record["steps"] (a dict: phase -> list), each step's length ||theta_new - theta_old|| and the
-    clipped gradient norm; other steps pass through untouched."""
+    record["steps"] (a dict: phase -> list), each step's length
+    ||theta_new - theta_old|| and its clipped gradient norm; in the other
+    phases its steps are the optimiser's, untouched."""
 
     def __init__(self, opt, run):
         self.opt, self.run = opt, run
