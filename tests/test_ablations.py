@@ -272,3 +272,29 @@ def test_command_line_runs_refuses_and_resumes(tmp_path):
                              capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
     assert (out / "study-rollouts.md").read_text() in resumed.stdout
+
+
+BAD = {  # id: (argv after "ablations", words of the one-line message)
+    "no seeds": (["--seeds", "0"], ["--seeds 0", "at least 1"]),
+    "an unknown study": (["--studies", "raml,optimizer"], ["unknown study 'optimizer'", "choose from"]),
+    "too little pre-training": (["--studies", "pretraining", "--set", "pretrain_g_epochs=5"],
+                                ["pretrain_g_epochs=5", "pretraining study"]),
+    "--resume with --studies": (["--resume", "x", "--studies", "raml"], ["--resume", "--studies"]),
+    "--resume of a folder without studies": (["--resume", "{tmp}"], ["nothing to resume",
+                                                                     "ablations.json"]),
+}
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_bad_input_gives_one_line_and_exit_2(case, tmp_path, capsys):
+    from seqgan_np.cli import main
+    argv, words = BAD[case]
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    if "--resume" not in argv:
+        argv += ["--preset", "quick", "--out", str(tmp_path / "new")]
+    code = main(["ablations", *argv])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code == 2 and err.startswith("python -m seqgan_np: error: "), err
+    for word in words:
+        assert word in err, (word, err)
+    assert not (tmp_path / "new").exists()  # refused before any work

@@ -1,6 +1,7 @@
 """The paper's Figure 2 (NLL-oracle against epoch) for a run and for Table 1's
 methods over seeds, Table 1's temperature frontier, and the ablations' panels."""
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 
 from .checkpoint import atomic_write
@@ -75,22 +76,28 @@ def _finish(fig, ax, title, path):
 def plot_panels(panels, path, title=""):
     """Side-by-side panels, each a dict with xlabel, ylabel, series (a list
     of (label, x, y, sd or None, style dict): a line, with a band of one sd
-    where given) and optionally logx, logy."""
-    fig = Figure(figsize=(6 * len(panels), 4.5))
+    where given and the panel has at most 4 series) and optionally logx,
+    logy. Panels that show the same series share one legend, on the right."""
+    shared = len({tuple(s[0] for s in panel["series"]) for panel in panels}) == 1
+    fig = Figure(figsize=(5.5 * len(panels) + 3.5 * shared, 4.5))
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for ax, panel in zip(axes, panels):
+        ax.set_prop_cycle(color=colormaps["tab20" if len(panel["series"]) > 10 else "tab10"].colors)
         for label, x, y, sd, style in panel["series"]:
             x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
             ax.plot(x, y, label=label, **{"marker": "o", "ms": 3, **style})
-            if sd is not None:
+            if sd is not None and len(panel["series"]) <= 4:
                 sd = np.asarray(sd, dtype=float)
                 ax.fill_between(x, y - sd, y + sd, alpha=0.15, color=ax.lines[-1].get_color())
         ax.set_xscale("log" if panel.get("logx") else "linear")
         ax.set_yscale("log" if panel.get("logy") else "linear")
         ax.set_xlabel(panel["xlabel"])
         ax.set_ylabel(panel["ylabel"])
-        ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
+        if not shared:
+            ax.legend(fontsize=7)
+    if shared:
+        axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.suptitle(title)
     fig.tight_layout()
     atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110))
