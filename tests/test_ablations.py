@@ -17,10 +17,12 @@ from seqgan_np.core.lm import LanguageModel, lm_loss_forward, shift_right
 from seqgan_np.core.optim import SGD, global_norm
 from seqgan_np.core.rollout import rollout_Q
 from seqgan_np.experiments import ablations
+from seqgan_np.experiments.ablation_report import compare
 from seqgan_np.experiments.ablations import resume_ablations, run_ablations
 from seqgan_np.experiments.baselines import (centred_Q, constant_Q, hamming_change_probability,
                                              raml_loss_and_grads, rollout_spread, sample_hamming,
                                              smoothing_loss_and_grads)
+from seqgan_np.experiments.stats import paired_t_test, welch_t_test
 from seqgan_np.experiments.studies import ROWS, STUDIES, plan
 from seqgan_np.fast.rollout import rollout_Q as fast_rollout_Q
 from seqgan_np.run.config import make_config
@@ -226,6 +228,18 @@ def test_studies_end_to_end_and_resumed(tmp_path):
         assert lr == pytest.approx(lengths.mean() / norms.mean(), rel=1e-12)
         own_lengths, own_norms = np.array(second["steps"][row]).T
         np.testing.assert_allclose(own_lengths, lr * own_norms, rtol=1e-4)
+
+    def last(res, row):
+        return [r for r in res["rows"] if r["branch"] == row][-1]["nll_oracle"]
+
+    # a difference is over the seeds that ran both rows: the first seed's alone for (1, 5, 3)
+    diff, welch, paired = compare([first, second], "seqgan_153", "constant")["nll_oracle"]
+    assert diff == pytest.approx(last(first, "seqgan_153") - last(first, "constant"))
+    assert welch is None and paired is None
+    diff, welch, paired = compare([first, second], "seqgan", "constant")["nll_oracle"]
+    pairs = [[last(res, row) for res in (first, second)] for row in ("seqgan", "constant")]
+    assert welch == pytest.approx(welch_t_test(*pairs)[2], rel=1e-12)
+    assert paired == pytest.approx(paired_t_test(*pairs)[2], rel=1e-12)
 
     rows = list(csv.DictReader((whole / "study-optimiser.csv").open()))
     assert [r["row"] for r in rows[::2]] == list(STUDIES["optimiser"].rows)

@@ -1,11 +1,11 @@
-"""Welch's t-test and the incomplete beta function against SciPy's."""
+"""Welch's and the paired t-test and the incomplete beta function against SciPy's."""
 import math
 
 import numpy as np
 import pytest
 
 from gradcheck import record
-from seqgan_np.experiments.stats import betainc, mean_sd, welch_t_test
+from seqgan_np.experiments.stats import betainc, mean_sd, paired_t_test, welch_t_test
 
 
 def welch_cases(rng):
@@ -76,3 +76,18 @@ def test_bad_arguments():
         mean_sd([])
     with pytest.raises(ValueError, match=r"betainc: expected a > 0, b > 0 and 0 <= x <= 1"):
         betainc(1.0, 2.0, 1.5)
+
+
+def test_paired_t_test_equals_scipy(rng):
+    scipy_stats = pytest.importorskip("scipy.stats")
+    for n in (2, 3, 5, 20):
+        a = rng.normal(size=n)
+        b = a + rng.normal(0.3, 0.5, size=n)
+        t, dof, p = paired_t_test(a, b)
+        ref = scipy_stats.ttest_rel(a, b)
+        assert t == pytest.approx(ref.statistic, rel=1e-10) and dof == n - 1
+        assert p == pytest.approx(ref.pvalue, rel=1e-9)
+    assert paired_t_test([1.0, 2.0], [1.0, 2.0])[2] == 1.0
+    assert paired_t_test([2.0, 3.0], [1.0, 2.0])[2] == 0.0
+    with pytest.raises(ValueError, match="equal lengths"):
+        paired_t_test([1.0, 2.0, 3.0], [1.0, 2.0])

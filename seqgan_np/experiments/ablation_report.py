@@ -13,7 +13,7 @@ from ..run.checkpoint import write_text
 from ..run.plots import plot_panels
 from .ablations import phase_of
 from .studies import ROWS, SPREAD_BATCH, SPREAD_REPEATS, SWEEP, SWEPT
-from .stats import fmt_mean_sd, mean_sd, spread, welch_t_test
+from .stats import fmt_mean_sd, mean_sd, paired_t_test, spread, welch_t_test
 
 NAMES = {"nll_oracle": "NLL-oracle", "nll_test": "NLL-test", "entropy_rate": "entropy rate",
          "distinct_4": "distinct-4", "d_accuracy": "D accuracy"}
@@ -55,16 +55,29 @@ def ran(study, results):
     return [row for row in study.rows if any(r["branch"] == row for res in results for r in res["rows"])]
 
 
+def per_seed(results, row, k):
+    """seed -> the ``k`` figure of ``row``'s last evaluation, for the seeds that ran it."""
+    out = {}
+    for res in results:
+        rows = [r for r in res["rows"] if r["branch"] == row]
+        if rows and rows[-1][k] is not None:
+            out[res["seed"]] = rows[-1][k]
+    return out
+
+
 def compare(results, a, b):
-    """(difference of means a - b, Welch p) per figure; p None with fewer
-    than 2 seeds a side."""
-    fa, fb = figures(results, a), figures(results, b)
+    """Per figure: (the mean difference a - b over the seeds that ran both,
+    Welch's p, the paired p); a p is None with fewer than 2 seeds."""
     out = {}
     for k in ("nll_oracle", "nll_test", "entropy_rate"):
-        va, vb = fa[k][0], fb[k][0]
-        diff = None if not (va and vb) else float(np.mean(va) - np.mean(vb))
-        p = welch_t_test(va, vb)[2] if len(va) > 1 and len(vb) > 1 else None
-        out[k] = (diff, p)
+        va, vb = per_seed(results, a, k), per_seed(results, b, k)
+        both = sorted(set(va) & set(vb))
+        pa, pb = [va[s] for s in both], [vb[s] for s in both]
+        diff = float(np.mean(np.subtract(pa, pb))) if both else None
+        welch = welch_t_test(list(va.values()), list(vb.values()))[2] \
+            if len(va) > 1 and len(vb) > 1 else None
+        paired = paired_t_test(pa, pb)[2] if len(both) > 1 else None
+        out[k] = (diff, welch, paired)
     return out
 
 
@@ -84,8 +97,7 @@ def write_study(study, results, cfg, out):
           f"figure is the row's last evaluation: NLL-oracle, entropy rate (the per-token NLL of G's own samples "
           f"under G) and distinct-4 of {cfg.n_eval:,} samples, NLL-test of the {cfg.n_test:,} "
           f"held-out sequences, D's accuracy on {cfg.n_eval_disc:,} held-out real and as many "
-          f"generated sequences. p: Welch's two-sided t-test over seeds (blank with fewer than two "
-          f"seeds a side).", "",
+          f"generated sequences. p: two-sided t-tests over seeds (blank with fewer than two).", "",
           "| row | seeds | " + " | ".join(NAMES.values()) + " | per seed (NLL-oracle) |",
           "|---|---|" + "---|" * len(NAMES) + "---|"]
     for row, f in table.items():
@@ -94,30 +106,37 @@ def write_study(study, results, cfg, out):
                                for k in NAMES)
                   + f" | {' '.join(f'{v:.3f}' for v in f['nll_oracle'][0])} |")
     if study.pairs:
-        md += ["", "| difference | Δ NLL-oracle | p | Δ NLL-test | p | Δ entropy rate | p |",
-               "|---|---|---|---|---|---|---|"]
+        md += ["", "Differences: the mean of a - b over the seeds that ran both rows; "
+                   "p (Welch) treats the rows' seeds as independent samples, p (paired) "
+                   "tests the per-seed differences (a seed's rows share its data and start).", "",
+               "| difference | Δ NLL-oracle | p (Welch) | p (paired) | Δ NLL-test | p (Welch) | "
+               "p (paired) | Δ entropy rate | p (Welch) | p (paired) |",
+               "|---|---|---|---|---|---|---|---|---|---|"]
         for a, b in study.pairs:
             c = compare(results, a, b)
             md.append(f"| {LABELS[a]} − {LABELS[b]} | " + " | ".join(
-                f"{_num(c[k][0], '+.3f')} | {_num(c[k][1], '.2g')}"
+                f"{_num(c[k][0], '+.3f')} | {_num(c[k][1], '.2g')} | {_num(c[k][2], '.2g')}"
                 for k in ("nll_oracle", "nll_test", "entropy_rate")) + " |")
     md += EXTRA[study.name](results, cfg, study) if study.name in EXTRA else []
     seconds = [sum(v for k, v in res["seconds"].items()) for res in results]
     md += ["", f"Seconds per seed (every phase of the seed's run, shared by the studies): "
                f"{', '.join(f'{s:,.0f}' for s in seconds)}."]
     write_text(out / f"study-{study.name}.md", "\n".join(md) + "\n")
-    _write_csv(table, out / f"study-{study.name}.csv")
+    _write_csv(table, results, out / f"study-{study.name}.csv")
     PLOTS[study.name](results, cfg, study, out / f"study-{study.name}.png")
     return table
 
 
-def _write_csv(table, path):
+def _write_csv(table, results, path):
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["row", "seed"] + list(NAMES))
-    for row, f in table.items():
-        for i, seed in enumerate(f["seeds"]):
-            w.writerow([row, seed] + [f[k][0][i] if i < len(f[k][0]) else "" for k in NAMES])
+    for row in table:
+        for res in results:
+            rows = [r for r in res["rows"] if r["branch"] == row]
+            if rows:
+                w.writerow([row, res["seed"]] + ["" if rows[-1][k] is None else rows[-1][k]
+                                                 for k in NAMES])
     write_text(path, buf.getvalue())
 
 

@@ -42,7 +42,7 @@ import numpy as np
 
 from ..backend import backend_name, to_numpy
 from ..core.metrics import distinct_n, mean_nll, nll_oracle, nll_test
-from ..core.optim import SGD
+from ..core.optim import SGD, global_norm
 from ..core.seqgan import Phase, adversarial_epoch, copy_params, d_round, g_steps, mle_epoch
 from ..run import oracle_experiment as oracle
 from ..run.checkpoint import write_text
@@ -74,10 +74,11 @@ class MeasuredSteps:
         if phase not in steps:
             return self.opt.step(params, grads, state)
         before = {k: v.copy() for k, v in params.items()}
-        norm = self.opt.step(params, grads, state)
+        returned = self.opt.step(params, grads, state)
         length = math.sqrt(sum(float(((params[k] - before[k]) ** 2).sum()) for k in params))
-        steps[phase].append([length, min(float(norm), self.opt.clip_norm)])
-        return norm
+        norm = float(global_norm(grads)) if returned is None else float(returned)  # (no clipping)
+        steps[phase].append([length, min(norm, self.opt.clip_norm or math.inf)])
+        return returned
 
 
 def build(run, rows, spread_study, sweeps):

@@ -91,8 +91,11 @@ def tempered(model, alpha):
 
 def centred_Q(Q):
     """Q (B, T) minus its mean over the whole batch: the policy gradient of
-    eq. (8) with a constant baseline b = mean(Q). Its expectation is eq.
-    (8)'s (E[grad log G(y)] = 0), but a constant Q now gives no step."""
+    eq. (8) with the baseline b = mean(Q), so that a constant Q gives no
+    step. A baseline that does not depend on the sequence keeps eq. (8)'s
+    expectation (E[grad log G(y)] = 0); the batch mean includes each
+    sequence's own Q, which shrinks the expected gradient by (B - 1) / B
+    for a reward of the whole sequence (tutorial 07 checks it)."""
     return Q - Q.mean()
 
 

@@ -1,5 +1,6 @@
-"""Summaries of repeated runs: mean and standard deviation, and Welch's
-t-test of equal means (NumPy and the math module only: no SciPy)."""
+"""Summaries of repeated runs: mean and standard deviation, Welch's t-test
+of equal means and the paired t-test (NumPy and the math module only: no
+SciPy)."""
 import math
 
 import numpy as np
@@ -59,6 +60,28 @@ def welch_t_test(a, b):
     t = diff / math.sqrt(va + vb)
     dof = float((va + vb) ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1)))
     return t, dof, betainc(dof / 2, 0.5, dof / (dof + t * t))
+
+
+def paired_t_test(a, b):
+    """The paired t-test of equal means for matched samples ``a`` and ``b``
+    (1-D, the same length, at least 2 pairs: here two rows of the same
+    seeds, which share each seed's data and start):
+
+        d = a - b,   t = mean(d) / (s_d / sqrt(n)),   dof = n - 1,
+        p = P(|T_dof| >= |t|) = I_{dof / (dof + t^2)}(dof / 2, 1 / 2)   (two-sided)
+
+    Differences without spread: (nan, dof, 1.0) if they are all 0, else
+    (+-inf, dof, 0.0). Returns (t, dof, p) as floats."""
+    a, b = checked_sample(a, "a"), checked_sample(b, "b")
+    if a.shape != b.shape:
+        raise ValueError(f"paired samples: expected equal lengths, got {a.size} and {b.size}")
+    d, dof = a - b, a.size - 1
+    se = d.std(ddof=1) / math.sqrt(d.size)
+    if se == 0:
+        return (math.nan, float(dof), 1.0) if d.mean() == 0 else \
+            (math.copysign(math.inf, d.mean()), float(dof), 0.0)
+    t = float(d.mean() / se)
+    return t, float(dof), betainc(dof / 2, 0.5, dof / (dof + t * t))
 
 
 def betainc(a, b, x, tol=1e-15, max_terms=10_000):
