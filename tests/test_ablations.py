@@ -312,3 +312,16 @@ def test_bad_input_gives_one_line_and_exit_2(case, tmp_path, capsys):
     for word in words:
         assert word in err, (word, err)
     assert not (tmp_path / "new").exists()  # refused before any work
+
+
+def test_below_the_frontier_interpolates_the_pre_trained_sweep():
+    from seqgan_np.experiments.ablation_report import below_frontier
+    sweep = [{"model": "pretrained", "alpha": a, "nll_test": t, "nll_oracle": o, "entropy_rate": h}
+             for a, t, o, h in ((0.9, 9.0, 8.0, 5.0), (1.0, 8.5, 9.0, 6.0), (1.1, 8.0, 9.5, 7.0))]
+    sweep.append({"model": "mle", "alpha": 1.0, "nll_test": 8.7, "nll_oracle": 0.0, "entropy_rate": 6.0})
+    row = {"branch": "seqgan", "epoch": 40, "nll_test": 8.75, "nll_oracle": 8.3, "entropy_rate": 6.5}
+    res = {"rows": [dict(row, epoch=35, nll_oracle=99.0), row], "sweeps": sweep}
+    assert below_frontier(res, "seqgan", "nll_test") == pytest.approx(8.5 - 8.3)  # halfway: 8.5
+    assert below_frontier(res, "seqgan", "entropy_rate") == pytest.approx(9.25 - 8.3)
+    assert below_frontier(dict(res, rows=[dict(row, nll_test=9.5)]), "seqgan", "nll_test") is None
+    assert below_frontier(res, "mle", "nll_test") is None  # a row not run
