@@ -103,6 +103,18 @@ def raml_objective(y_star, tau):
     return objective
 
 
+def max_z(draw, exact, K):
+    """The largest |mean - exact| / standard error over every entry of K
+    draws of a gradient estimate (``draw()``: a dict like ``exact``)."""
+    est = {k: [] for k in exact}
+    for _ in range(K):
+        for k, v in draw().items():
+            est[k].append(v)
+    return max(float(np.max(np.abs(np.mean(e, axis=0) - exact[k])
+                            / (np.std(e, axis=0, ddof=1) / np.sqrt(K) + 1e-300)))
+               for k, e in est.items())
+
+
 def test_raml_gradient_is_the_exact_expectation_by_enumeration():
     g, y_star, tau = tiny_lm(2), np.array([1, 1, 0]), 0.8
     exact = autograd.grad(raml_objective(y_star, tau))(g.params)
@@ -111,15 +123,8 @@ def test_raml_gradient_is_the_exact_expectation_by_enumeration():
               for k in g.params}  # the library's gradient of each sequence, weighted by q
     for k in g.params:
         np.testing.assert_allclose(summed[k], exact[k], rtol=1e-10, atol=1e-13)
-    rng, K, B = np.random.default_rng(4), 300, 64
-    est = {k: [] for k in g.params}
-    for _ in range(K):
-        _, grads = raml_loss_and_grads(g, np.tile(y_star, (B, 1)), tau, rng)
-        for k in grads:
-            est[k].append(grads[k])
-    z = max(float(np.max(np.abs(np.mean(e, axis=0) - exact[k])
-                         / (np.std(e, axis=0, ddof=1) / np.sqrt(K) + 1e-300)))
-            for k, e in est.items())
+    rng, B = np.random.default_rng(4), 64
+    z = max_z(lambda: raml_loss_and_grads(g, np.tile(y_star, (B, 1)), tau, rng)[1], exact, 300)
     assert z < 5, z
 
 
@@ -139,15 +144,8 @@ def test_label_smoothing_gradient_is_the_smoothed_loss_gradient_in_expectation()
         return loss
 
     exact = autograd.grad(smoothed)(g.params)
-    rng, K = np.random.default_rng(5), 3000
-    est = {k: [] for k in g.params}
-    for _ in range(K):
-        _, grads = smoothing_loss_and_grads(g, tokens, u, eps, rng)
-        for k in grads:
-            est[k].append(grads[k])
-    z = max(float(np.max(np.abs(np.mean(e, axis=0) - exact[k])
-                         / (np.std(e, axis=0, ddof=1) / np.sqrt(K) + 1e-300)))
-            for k, e in est.items())
+    rng = np.random.default_rng(5)
+    z = max_z(lambda: smoothing_loss_and_grads(g, tokens, u, eps, rng)[1], exact, 3000)
     assert z < 5, z
 
 

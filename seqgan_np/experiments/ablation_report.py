@@ -35,34 +35,33 @@ def curve(res, row, cfg):
     return rows
 
 
-def finals(results, row):
-    """The last evaluation of ``row`` in each seed that ran it."""
-    return [[r for r in res["rows"] if r["branch"] == row][-1] for res in results
-            if any(r["branch"] == row for r in res["rows"])]
+def last_rows(results, row):
+    """seed -> the last evaluation of ``row``, for each seed that ran it."""
+    out = {}
+    for res in results:
+        rows = [r for r in res["rows"] if r["branch"] == row]
+        if rows:
+            out[res["seed"]] = rows[-1]
+    return out
+
+
+def per_seed(results, row, k):
+    """seed -> the ``k`` figure of ``row``'s last evaluation, where it has one."""
+    return {seed: r[k] for seed, r in last_rows(results, row).items() if r[k] is not None}
 
 
 def figures(results, row):
     """Per figure: the per-seed values, their mean and sd."""
-    out = {"seeds": [res["seed"] for res in results if any(r["branch"] == row for r in res["rows"])]}
+    out = {"seeds": list(last_rows(results, row))}
     for k in NAMES:
-        values = [f[k] for f in finals(results, row) if f[k] is not None]
+        values = list(per_seed(results, row, k).values())
         out[k] = (values, *(mean_sd(values) if values else (None, None)))
     return out
 
 
 def ran(study, results):
     """The study's rows that some seed ran."""
-    return [row for row in study.rows if any(r["branch"] == row for res in results for r in res["rows"])]
-
-
-def per_seed(results, row, k):
-    """seed -> the ``k`` figure of ``row``'s last evaluation, for the seeds that ran it."""
-    out = {}
-    for res in results:
-        rows = [r for r in res["rows"] if r["branch"] == row]
-        if rows and rows[-1][k] is not None:
-            out[res["seed"]] = rows[-1][k]
-    return out
+    return [row for row in study.rows if last_rows(results, row)]
 
 
 def compare(results, a, b):
@@ -132,11 +131,8 @@ def _write_csv(table, results, path):
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["row", "seed"] + list(NAMES))
     for row in table:
-        for res in results:
-            rows = [r for r in res["rows"] if r["branch"] == row]
-            if rows:
-                w.writerow([row, res["seed"]] + ["" if rows[-1][k] is None else rows[-1][k]
-                                                 for k in NAMES])
+        for seed, r in last_rows(results, row).items():
+            w.writerow([row, seed] + ["" if r[k] is None else r[k] for k in NAMES])
     write_text(path, buf.getvalue())
 
 
