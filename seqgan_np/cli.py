@@ -1,5 +1,5 @@
 """Command line: ``python -m seqgan_np oracle-experiment ...``, ``... table1``,
-``... ablations`` and ``... bench``."""
+``... ablations``, ``... text``, ``... sample`` and ``... bench``."""
 import argparse
 import signal
 import sys
@@ -10,8 +10,9 @@ from .backend import BACKENDS
 from .experiments.studies import STUDIES
 from .fast.threads import keep_freed_memory
 from .run.bench import PHASES as BENCH_PHASES
-from .run.config import PRESETS, ConfigError, ExperimentConfig, make_config
+from .run.config import PRESETS, TOKENIZERS, ConfigError, ExperimentConfig, make_config
 from .run.runfolder import check_new_run, default_folder
+from .run.sampling import SAMPLE_MODELS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,17 +33,22 @@ def _settings_help():
     return "\n".join(lines)
 
 
-def add_run_options(p, out_help, resume_help, overwrite_help, preset="standard"):
+PRESET_HELP = ("schedule: {names} (default: {preset}). paper = the original code's schedule; "
+               "standard = paper sizes, lighter schedule (15 to 30 min on 2 cores); quick = the "
+               "whole pipeline in under a minute, too small to show the effect; ablations = "
+               "standard's sizes and pre-training, 10 adversarial epochs with 1,000 negatives "
+               "per D round")
+
+
+def add_run_options(p, out_help, resume_help, overwrite_help, preset="standard",
+                    preset_help=PRESET_HELP, oracle=True):
     """The options every run subcommand shares."""
     p.add_argument("--preset", metavar="NAME",
-                   help=f"schedule: {', '.join(PRESETS)} (default: {preset}). paper = the "
-                        "original code's schedule; standard = paper sizes, lighter schedule "
-                        "(15 to 30 min on 2 cores); quick = the whole pipeline in under a minute, "
-                        "too small to show the effect; ablations = standard's sizes and "
-                        "pre-training, 10 adversarial epochs with 1,000 negatives per D round")
-    p.add_argument("--oracle-params", metavar="FILE",
-                   help="the original oracle (.npz, or the original target_params_py3.pkl); "
-                        "default: a built-in oracle with N(0,1) weights made from the seed")
+                   help=preset_help.format(names=", ".join(PRESETS), preset=preset))
+    if oracle:
+        p.add_argument("--oracle-params", metavar="FILE",
+                       help="the original oracle (.npz, or the original target_params_py3.pkl); "
+                            "default: a built-in oracle with N(0,1) weights made from the seed")
     p.add_argument("--seed", type=int, metavar="N", help="root random seed (default 0)")
     p.add_argument("--out", metavar="DIR", help=out_help)
     p.add_argument("--resume", metavar="DIR", help=resume_help)
@@ -110,6 +116,47 @@ def build_parser():
     ab.add_argument("--studies", metavar="LIST",
                     help=f"comma-separated subset of {','.join(STUDIES)} (default: all); one "
                          "study alone runs only the rows it needs")
+    tx = sub.add_parser(
+        "text", formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="SeqGAN on text: the paper's poems, COCO captions or your own corpus",
+        description="Run Algorithm 1 on a text corpus (one sequence per line, UTF-8): MLE "
+                    "pre-training, D pre-training, SeqGAN, the MLE branch and the constant-"
+                    "reward control, then a temperature sweep of the MLE generator. Measures "
+                    "BLEU-2..5 against the test set, self-BLEU-2..5, NLL-test and G's entropy "
+                    "rate. Writes config.json, evaluations.csv, curves.png, frontier.png, "
+                    "samples_*.txt (text), results.md, results.json and checkpoint.npz into "
+                    "the run folder. The corpus sets vocab_size, seq_len (unless set), n_train "
+                    "and n_test; id 0 is the end token that pads each line, id 1 a test token "
+                    "the training file lacks (docs/text.md).",
+        epilog=epilog)
+    add_run_options(tx, "run folder (default: runs/PRESET-seedN-YYYYmmdd-HHMMSS)",
+                    "go on with the run saved in DIR (its settings come from its checkpoint)",
+                    "let --out replace a run already in that folder (its files are removed first)",
+                    preset="poems", oracle=False, preset_help=(
+                        "poems (default; the paper's 16,394 Chinese quatrains, data/shi.txt, "
+                        "every 10th line held out), coco (the COCO captions benchmark, "
+                        "data/image_coco.txt and data/test_coco.txt, lower-cased with "
+                        "punctuation split): standard's schedule with fewer adversarial "
+                        "epochs, about 40 min each on 2 cores; quick: a small model and "
+                        "schedule for a small corpus of your own (--train), about a minute"))
+    tx.add_argument("--train", metavar="FILE", help="training corpus, one sequence per line "
+                                                     "(the setting train_file)")
+    tx.add_argument("--test", metavar="FILE", help="test corpus (default: every 10th line of "
+                                                    "--train; the setting test_file)")
+    tx.add_argument("--tokenizer", choices=TOKENIZERS,
+                    help="words: split on whitespace (default); chars: every character; coco: "
+                         "lower-case and split punctuation off as nltk.word_tokenize")
+    sm = sub.add_parser(
+        "sample", help="sample sequences from a saved run's generator",
+        description="Print N sequences of a saved run's generator, one per line: text for a "
+                    "text run, token ids for an oracle run.")
+    sm.add_argument("run", metavar="RUN_FOLDER", help="a run folder with its checkpoint.npz")
+    sm.add_argument("--n", type=int, default=20, metavar="N", help="how many (default 20)")
+    sm.add_argument("--temperature", type=float, default=1.0, metavar="ALPHA",
+                    help="sample from softmax(logits / ALPHA) (default 1)")
+    sm.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
+    sm.add_argument("--model", default="seqgan", choices=tuple(SAMPLE_MODELS),
+                    help="which generator: seqgan (default), mle, constant (text runs)")
     bench = sub.add_parser(
         "bench", help="time every phase of the experiment at the paper's sizes",
         description="Time each phase of the oracle experiment at the paper's sizes "
@@ -222,6 +269,46 @@ def table1(args, folder):
     return 0
 
 
+def text(args, folder):
+    """Run or resume the text experiment; ``folder`` as for ``oracle_experiment``."""
+    from .experiments.text import TEXT_EXPERIMENT, text_config  # imports matplotlib
+    from .run.runner import Run
+    if args.resume:
+        _check_resume(args, ("preset", "seed", "out", "backend", "train", "test", "tokenizer"))
+        exp = Run.resume(TEXT_EXPERIMENT, args.resume)
+    else:
+        settings = {k: v for k, v in (("train_file", args.train), ("test_file", args.test),
+                                      ("tokenizer", args.tokenizer), ("seed", args.seed),
+                                      ("backend", args.backend),
+                                      ("code", "plain" if args.plain else None)) if v is not None}
+        if args.train and args.test is None:
+            settings["test_file"] = ""  # a preset's test file belongs to its training file
+        cfg, _ = text_config(args.preset or "poems",
+                             list(args.overrides) + [f"{k}={v}" for k, v in settings.items()])
+        if args.out:
+            check_new_run(args.out, args.overwrite)  # before any work
+        out = args.out or default_folder(cfg.preset, cfg.seed)
+        try:
+            exp = Run(TEXT_EXPERIMENT, cfg, out, overwrite=args.overwrite)
+        except BaseException:
+            if not args.out:
+                Path(out).rmdir()  # the empty default folder made just now
+            raise
+    folder.append(exp.out)
+    print(f"run folder: {exp.out}", file=sys.stderr)
+    exp.run()
+    print((Path(exp.out) / "results.md").read_text())
+    print(f"outputs in {exp.out}/")
+    return 0
+
+
+def sample(args):
+    from .run.sampling import sample_run
+    for line in sample_run(args.run, args.n, args.temperature, args.seed, args.model):
+        print(line)
+    return 0
+
+
 def _terminate(signum, frame):
     raise KeyboardInterrupt  # SIGTERM ends a run as Ctrl-C does: the lock is released
 
@@ -243,6 +330,10 @@ def main(argv=None):
             return table1(args, folder)
         if args.command == "ablations":
             return ablations(args, folder)
+        if args.command == "text":
+            return text(args, folder)
+        if args.command == "sample":
+            return sample(args)
         return oracle_experiment(args, folder)
     except (ConfigError, ValueError, RuntimeError) as e:  # FolderError, NonFiniteError too
         return _error(e)

@@ -52,8 +52,9 @@ def distinct_n(tokens, n):
 def self_bleu(tokens, max_n=4, eps=0.1):
     """Self-BLEU (Zhu et al. 2018, Texygen): the mean BLEU of each sequence of
     ``tokens`` (m, T) against all the others as references, never itself;
-    high when the samples resemble one another (low diversity)."""
-    tokens = [list(row) for row in np.asarray(tokens).tolist()]
+    high when the samples resemble one another (low diversity). The
+    sequences may have different lengths (lists of ids)."""
+    tokens = [[int(y) for y in row] for row in tokens]
     return float(np.mean([sentence_bleu(row, tokens[:i] + tokens[i + 1:], max_n, eps)
                           for i, row in enumerate(tokens)]))
 

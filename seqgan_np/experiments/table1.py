@@ -63,17 +63,16 @@ def build(run):
     copies of G (each with its Adam state) and their phases."""
     phases = oracle.build(run)
     cfg, sg, xp = run.cfg, run.sg, run.xp
-    G_ss, G_bleu, G_bleu_beta, G_const = (sg.G.copy(name) for name in
-                                          ("G_ss", "G_bleu", "G_bleu_beta", "G_const"))
-    states = {name: sg.g_opt.init(sg.G.params, xp) for name in ("G_ss", "G_bleu", "G_const")}
-    run.models.update(G_ss=G_ss, G_bleu=G_bleu, G_bleu_beta=G_bleu_beta, G_const=G_const)
+    G_ss, G_bleu, G_bleu_beta = (sg.G.copy(name) for name in ("G_ss", "G_bleu", "G_bleu_beta"))
+    states = {name: sg.g_opt.init(sg.G.params, xp) for name in ("G_ss", "G_bleu")}
+    run.models.update(G_ss=G_ss, G_bleu=G_bleu, G_bleu_beta=G_bleu_beta)
+    G_const, constant = constant_branch(run)
     run.opt_state.update(states)
     run.methods = {"mle": run.G_mle, "ss": G_ss, "pg_bleu": G_bleu, "seqgan": sg.G,
                    "constant": G_const}
     start, S, units = cfg.pretrain_g_epochs, run.data["train"], cfg.adv_epochs
     run.branches.update(ss_branch=Branch("ss", G_ss, start),
-                        bleu_branch=Branch("pg_bleu", G_bleu, start),
-                        constant_branch=Branch("constant", G_const, start))
+                        bleu_branch=Branch("pg_bleu", G_bleu, start))
     bleu = []  # the BLEU reward, made from the training data when PG-BLEU first needs it
 
     def make_valid():  # held-out data that chooses the temperature
@@ -98,11 +97,6 @@ def build(run):
                 cfg, run.rng["bleu"], run.finite)
         update_rollout_policy(G_bleu_beta.params, G_bleu.params, cfg.rollout_update_rate)
 
-    def constant_epoch():
-        """SeqGAN's g-steps with Q = 1/2 (a rollout would estimate exactly that)."""
-        g_steps(G_const, sg.g_opt, states["G_const"], lambda Y: constant_Q(Y, xp, run.dtype), cfg,
-                run.rng["constant"], run.finite)
-
     at = {phase.name: i for i, phase in enumerate(phases)}  # the oracle experiment's, by name
     phases[at["data"]] = oracle.then(phases[at["data"]], step=make_valid)
     phases[at["mle_branch"]] = oracle.then(phases[at["mle_branch"]], start=share_start)
@@ -110,9 +104,26 @@ def build(run):
         Phase("ss_branch", units, ss_epoch),
         Phase("bleu_branch", units, bleu_epoch,
               start=lambda: copy_params(G_bleu_beta.params, G_bleu.params)),
-        Phase("constant_branch", units, constant_epoch),
+        constant,
         Phase("temperature", len(TEMPERATURES), lambda: temperature_unit(run)),
         Phase("final", len(ROWS), lambda: final_unit(run))]
+
+
+def constant_branch(run):
+    """The control: SeqGAN's g-steps with Q = 1/2 everywhere and no D (a
+    rollout would estimate exactly that) on G_const, a copy of G_theta with
+    an Adam state of its own; the caller sets it to the pre-trained G.
+    Returns G_const and its phase."""
+    cfg, sg, xp = run.cfg, run.sg, run.xp
+    G_const, state = sg.G.copy("G_const"), sg.g_opt.init(sg.G.params, xp)
+    run.models["G_const"], run.opt_state["G_const"] = G_const, state
+    run.branches["constant_branch"] = Branch("constant", G_const, cfg.pretrain_g_epochs)
+
+    def epoch():
+        g_steps(G_const, sg.g_opt, state, lambda Y: constant_Q(Y, xp, run.dtype), cfg,
+                run.rng["constant"], run.finite)
+
+    return G_const, Phase("constant_branch", cfg.adv_epochs, epoch)
 
 
 def temperature_unit(run):

@@ -13,7 +13,7 @@ float64 from the same uniforms. Nothing in ``core/`` imports this package.
                       scored from per-token tables while D is fixed
   fast.rollout        rollout_Q: all P N B completions as one batch
   fast.optim          FastAdam: in place, in cache-sized pieces
-  fast.metrics        FastBleuScore: BLEU of many sequences at once
+  fast.metrics        FastBleuScore, bleu, self_bleu: BLEU of many sequences at once
   fast.threads        the machinery: threads, BLAS, malloc
 """
 from .discriminator import FastDiscriminator

@@ -4,6 +4,7 @@ builds. Everything else is the same code on both paths."""
 from types import SimpleNamespace
 
 from .. import fast
+from ..core import metrics
 from ..core.discriminator import Discriminator
 from ..core.lm import LanguageModel
 from ..core.metrics import BleuScore
@@ -12,7 +13,8 @@ from ..core.rollout import rollout_Q
 
 CODES = {
     "plain": SimpleNamespace(model=LanguageModel, discriminator=Discriminator, adam=Adam,
-                             rollout=rollout_Q, bleu=BleuScore),
+                             rollout=rollout_Q, bleu=BleuScore, metrics=metrics),
     "fast": SimpleNamespace(model=fast.FastLanguageModel, discriminator=fast.FastDiscriminator,
-                            adam=fast.FastAdam, rollout=fast.rollout_Q, bleu=fast.FastBleuScore),
+                            adam=fast.FastAdam, rollout=fast.rollout_Q, bleu=fast.FastBleuScore,
+                            metrics=fast.metrics),
 }

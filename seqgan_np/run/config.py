@@ -29,7 +29,9 @@ D_SETTINGS = {"vocab_size": "vocab_size", "seq_len": "seq_len", "d_emb_dim": "em
 
 CODES = ("fast", "plain")
 DTYPES = ("float32", "float64")
-ADDED_LATER = ("code", "dtype")  # settings that checkpoints of older versions lack
+ADDED_LATER = ("code", "dtype", "train_file", "test_file", "tokenizer",
+               "hold_out_every")  # settings that checkpoints of older versions lack
+TOKENIZERS = ("words", "chars", "coco")  # experiments/corpus.py's
 
 
 class ConfigError(ValueError):
@@ -82,6 +84,12 @@ class ExperimentConfig:
     # table1 only (python -m seqgan_np table1): its baselines and final figures
     ss_max_prob: float = 0.25  # scheduled sampling's last epoch feeds G's own sample with this probability
     n_final_eval: int = 50000  # generator samples for each row's final NLL-oracle
+    # text only (python -m seqgan_np text): the corpus; vocab_size, seq_len,
+    # n_train and n_test are the corpus's (seq_len may be set)
+    train_file: str = ""
+    test_file: str = ""  # "": every hold_out_every-th line of train_file is the test set
+    tokenizer: str = "words"  # words (whitespace), chars, coco (lower-case, nltk's punctuation split)
+    hold_out_every: int = 10
 
     def discriminator(self):
         """D_phi's settings as a DiscriminatorConfig (which checks them)."""
@@ -118,10 +126,12 @@ def _parse(field, text):
         raise ConfigError(f"setting {field.name}={text!r}: expected {what}") from None
 
 
-def make_config(preset="standard", overrides=()):
-    """The named preset with ``overrides`` ("field=value" strings, or a dict) applied."""
-    if preset not in PRESETS:
-        raise ConfigError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
+def make_config(preset="standard", overrides=(), presets=PRESETS, check=True):
+    """The named preset of ``presets`` with ``overrides`` ("field=value"
+    strings, or a dict) applied, checked (unless ``check`` is false: the
+    text experiment checks once the corpus has set its sizes)."""
+    if preset not in presets:
+        raise ConfigError(f"unknown preset {preset!r}: choose one of {', '.join(presets)}")
     by_name = {f.name: f for f in fields(ExperimentConfig)}
     changes = {}
     items = overrides.items() if isinstance(overrides, dict) else \
@@ -133,7 +143,8 @@ def make_config(preset="standard", overrides=()):
         if value is None:
             raise ConfigError(f"setting {name!r}: expected {name}=VALUE")
         changes[name] = _parse(by_name[name], value) if isinstance(value, str) else value
-    return check_config(replace(PRESETS[preset], **changes))
+    cfg = replace(presets[preset], **changes)
+    return check_config(cfg) if check else cfg
 
 
 def _of_its_type(f, value):
@@ -197,7 +208,7 @@ def check_config(cfg):
         bad("seed", "must be a non-negative integer")
     if cfg.backend not in BACKENDS:
         bad("backend", f"choose one of {', '.join(BACKENDS)}")
-    for name, choices in (("code", CODES), ("dtype", DTYPES)):
+    for name, choices in (("code", CODES), ("dtype", DTYPES), ("tokenizer", TOKENIZERS)):
         if getattr(cfg, name) not in choices:
             bad(name, f"choose one of {', '.join(choices)}")
     for name in ("rollout_update_rate", "ss_max_prob"):

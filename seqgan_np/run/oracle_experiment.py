@@ -63,17 +63,25 @@ def then(phase, start=None, step=None):
 
 
 def build(run):
-    """G_theta, G_beta, D_phi (Algorithm 1's line 1) and G_mle, their Adam
-    states and the phases. Models and states are registered by the names
-    the checkpoint keeps them under."""
-    cfg, xp, code = run.cfg, run.xp, run.code
+    """The oracle (the file's or the built-in one), then ``seqgan_phases``
+    with the oracle's data phase."""
     run.oracle = run.oracle or oracle_of(run)
+    run.models["oracle"] = run.oracle
+    return seqgan_phases(run, Phase("data", 1, lambda: make_data(run)))
+
+
+def seqgan_phases(run, data):
+    """G_theta, G_beta, D_phi (Algorithm 1's line 1) and G_mle, their Adam
+    states and the phases: ``data`` (which fills run.data), then Algorithm
+    1's loops and the MLE branch. Models and states are registered by the
+    names the checkpoint keeps them under; the text experiment reuses it."""
+    cfg, xp, code = run.cfg, run.xp, run.code
     sg = make_seqgan(cfg, run.rng["init"], xp, run.dtype, code.model, code.discriminator,
                      code.adam, code.rollout)
     G_mle = sg.G.copy("G_mle")  # the MLE branch, from the pre-trained G
     mle_state = sg.g_opt.init(G_mle.params, xp)
     run.sg, run.G_mle = sg, G_mle
-    run.models.update(oracle=run.oracle, G=sg.G, G_mle=G_mle, G_beta=sg.beta, D=sg.D)
+    run.models.update(G=sg.G, G_mle=G_mle, G_beta=sg.beta, D=sg.D)
     run.opt_state.update(G=sg.mle_state, G_pg=sg.pg_state, G_mle=mle_state, D=sg.d_state)
     S, start = run.data["train"], cfg.pretrain_g_epochs
     run.branches.update(pretrain_g=Branch("pretrain", sg.G),
@@ -85,7 +93,7 @@ def build(run):
         copy_params(G_mle.params, sg.G.params)
         copy_state(mle_state, sg.mle_state)
 
-    return [Phase("data", 1, lambda: make_data(run)),
+    return [data,
             then(pretrain_g, start=lambda: run.recipe.evaluate(run, "pretrain", 0, sg.G)),  # the untrained G
             Phase("mle_branch", cfg.adv_epochs,
                   lambda: mle_epoch(G_mle, sg.g_opt, mle_state, S, cfg.batch_size,
@@ -125,15 +133,21 @@ def evaluate(run, branch, epoch, model, D=None):
            "nll_test": run.finite("NLL-test", nll_test(model, test)),
            "d_accuracy": None, "d_loss": None, "mean_reward": None}
     if D is not None:
-        n, sure = cfg.n_eval_disc, 1e-12  # float32 rounds a sure D to 0 or 1: keep the logs finite
-        p_real, p_fake = (np.clip(to_numpy(D.predict_proba(x))[:, REAL].astype(np.float64),
-                                  sure, 1.0 - sure) for x in (test[:n], samples[:n]))
-        row["d_accuracy"] = float(((p_real > 0.5).mean() + (p_fake < 0.5).mean()) / 2)
-        row["d_loss"] = float(-(np.log(p_real).mean() + np.log1p(-p_fake).mean()) / 2)
-        row["mean_reward"] = run.finite("the mean reward", float(p_fake.mean()))
+        row.update(d_figures(run, D, test, samples))
     row["seconds"] = round(time.perf_counter() - t0, 3)
     run.rows.append(row)
     return samples
+
+
+def d_figures(run, D, real, samples):
+    """D's accuracy and loss on n_eval_disc real sequences against as many
+    generated ones, and the mean reward D(real) of the generated ones."""
+    n, sure = run.cfg.n_eval_disc, 1e-12  # float32 rounds a sure D to 0 or 1: keep the logs finite
+    p_real, p_fake = (np.clip(to_numpy(D.predict_proba(x))[:, REAL].astype(np.float64),
+                              sure, 1.0 - sure) for x in (real[:n], samples[:n]))
+    return {"d_accuracy": float(((p_real > 0.5).mean() + (p_fake < 0.5).mean()) / 2),
+            "d_loss": float(-(np.log(p_real).mean() + np.log1p(-p_fake).mean()) / 2),
+            "mean_reward": run.finite("the mean reward", float(p_fake.mean()))}
 
 
 def check_baselines(meta, run):

@@ -35,6 +35,9 @@ FIRST_STREAMS = ("init", "data", "pretrain_g", "mle_branch", "d_train", "adversa
                  "eval", "valid", "ss", "bleu", "bleu_rollout", "constant", "final")
 
 
+LABELS = {"nll_oracle": "NLL-oracle", "nll_test": "NLL-test"}
+
+
 class NonFiniteError(ValueError):
     """A loss, gradient norm, reward or evaluation that is not a finite number."""
 
@@ -74,6 +77,7 @@ class Recipe:
     check_record: Callable = lambda meta, run: None  # raises ValueError on a malformed record
     record: dict = field(default_factory=dict)  # JSON state beyond the rows: each key with an empty value of its type
     row_fields: tuple = ROW_FIELDS  # the keys of an evaluation row
+    headline: str = "nll_oracle"  # the row's figure the progress line shows (never None)
 
 
 class Run:
@@ -130,7 +134,8 @@ class Run:
                                      branch.D)
             self.seconds[name] += time.perf_counter() - t0
             row = self.rows[-1] if len(self.rows) > n_rows else None
-            note = f"| {row['branch']} epoch {row['epoch']}: NLL-oracle {row['nll_oracle']:.3f}" \
+            key = self.recipe.headline
+            note = f"| {row['branch']} epoch {row['epoch']}: {LABELS.get(key, key)} {row[key]:.3f}" \
                 if row else ""
             self.progress(name, done, total, started, note, force=done == total)
             if done == total or done % self.cfg.checkpoint_every == 0:
@@ -186,15 +191,15 @@ class Run:
             if meta.get("recipe", recipe.name) != recipe.name:
                 raise ValueError(f"it holds a run of {meta['recipe']!r}, not of {recipe.name!r}")
             xp = get_xp(cfg.backend)
-            oracle = CODES[cfg.code].model(
+            oracle = arrays.get("oracle/embedding") is not None and CODES[cfg.code].model(
                 {k[len("oracle/"):]: xp.asarray(v) for k, v in arrays.items()
                  if k.startswith("oracle/")}, cfg.seq_len, xp=xp, name="oracle")  # checked like any model
-            if oracle.vocab_size != cfg.vocab_size:
+            if oracle and oracle.vocab_size != cfg.vocab_size:
                 raise ValueError(f"the oracle's vocabulary is {oracle.vocab_size}, "
                                  f"the setting vocab_size={cfg.vocab_size}")
         except ValueError as e:
             raise corrupt(e) from None
-        run = cls(recipe, cfg, out, progress, oracle=oracle)
+        run = cls(recipe, cfg, out, progress, oracle=oracle or None)  # text runs have none
         run.resumed = True
         has_data = "data/train" in arrays
         run.done["data"] = int(has_data)  # for the arrays expected
@@ -251,13 +256,14 @@ def check_meta(meta, run, has_data):
            and all(finite_number(v) and v >= 0 for v in seconds.values()),
            "seconds: expected a non-negative number per phase")
     rows, branches = meta["rows"], {b.name for b in run.branches.values()}
+    required = (run.recipe.headline, "nll_test", "seconds")
     expect(isinstance(rows, list), "rows: expected a list")
     for row in rows:
         expect(isinstance(row, dict) and set(row) == set(run.recipe.row_fields)
                and row["branch"] in branches and count(row["epoch"])
-               and all(finite_number(row[k]) for k in ("nll_oracle", "nll_test", "seconds"))
+               and all(finite_number(row[k]) for k in required)
                and all(row[k] is None or finite_number(row[k]) for k in row
-                       if k not in ("branch", "epoch", "nll_oracle", "nll_test", "seconds")),
+                       if k not in ("branch", "epoch", *required)),
                f"an evaluation row is malformed: {str(row)[:200]}")
     adam_t = meta["adam_t"]
     expect(isinstance(adam_t, dict) and set(adam_t) == set(run.opt_state)
