@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-# make oracle-experiment, table1 and ablations settings
+# make oracle-experiment, table1, ablations and text-experiment settings
 PRESET  ?=
 SEED    ?= 0
 SEEDS   ?=
@@ -15,11 +15,19 @@ RESUME  ?=
 BACKEND ?= numpy
 ORACLE  ?=
 PLAIN   ?=
+TRAIN   ?=
+TEST    ?=
+TOKENIZER ?=
+# make sample settings
+RUN     ?=
+N       ?= 20
+TEMPERATURE ?= 1
+MODEL   ?= seqgan
 CUDA    ?= 12
 GPU_EXTRA = gpu-cuda$(CUDA)
 
 .DEFAULT_GOAL := help
-.PHONY: help test test-gpu tutorials lab oracle-experiment table1 ablations bench clean
+.PHONY: help test test-gpu tutorials lab oracle-experiment table1 ablations text-experiment sample bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -65,6 +73,16 @@ ifeq ($(RESUME),)
 else
 	$(PY) -m seqgan_np ablations --resume $(RESUME)
 endif
+
+text-experiment: $(STAMP)  ## SeqGAN on text (PRESET=poems|coco|quick TRAIN=file TEST=file TOKENIZER=words|chars|coco SEED OUT RESUME BACKEND PLAIN; poems and coco about 40 min each)
+ifeq ($(RESUME),)
+	$(PY) -m seqgan_np text --preset $(or $(PRESET),poems) --seed $(SEED) --backend $(BACKEND) $(if $(TRAIN),--train $(TRAIN)) $(if $(TEST),--test $(TEST)) $(if $(TOKENIZER),--tokenizer $(TOKENIZER)) $(if $(OUT),--out $(OUT)) $(if $(PLAIN),--plain)
+else
+	$(PY) -m seqgan_np text --resume $(RESUME)
+endif
+
+sample: $(STAMP)  ## print samples of a saved run's generator (RUN=folder N=20 TEMPERATURE=1 MODEL=seqgan|mle|constant SEED=0)
+	$(PY) -m seqgan_np sample $(RUN) --n $(N) --temperature $(TEMPERATURE) --model $(MODEL) --seed $(SEED)
 
 bench: $(STAMP)  ## time every phase at the paper's sizes, fast code (BACKEND=numpy|cupy CUDA=12|13; last line JSON)
 ifeq ($(BACKEND),cupy)

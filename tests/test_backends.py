@@ -311,3 +311,31 @@ def test_command_line_on_the_standin(tmp_path):
     assert json.loads((tmp_path / "results.json").read_text())["backend"] == "cupy"
     again = cli("oracle-experiment", "--resume", str(tmp_path))
     assert again.returncode == 0 and again.stdout == r.stdout
+
+
+@pytest.mark.parametrize("code", ["fast", "plain"])
+def test_text_experiment_and_resume(device, tmp_path, code):
+    """SeqGAN on a tiny corpus (BLEU, self-BLEU, the constant reward, the
+    temperature sweep) on the device, interrupted and resumed, against NumPy."""
+    from test_text import tiny_text
+
+    from seqgan_np.experiments.text import FIGURES, TEXT_EXPERIMENT
+
+    def quiet(*args, **kwargs):
+        pass
+
+    def stop(phase, done, *args, **kwargs):
+        if (phase, done) == ("adversarial", 1):
+            raise Interrupt
+
+    cfg, _ = tiny_text(tmp_path, code=code)
+    host = Run(TEXT_EXPERIMENT, cfg, tmp_path / "numpy", quiet).run()
+    with pytest.raises(Interrupt):
+        Run(TEXT_EXPERIMENT, replace(cfg, backend="cupy"), tmp_path / "device", stop).run()
+    res = Run.resume(TEXT_EXPERIMENT, tmp_path / "device", quiet).run()
+    assert res["backend"] == "cupy" and res["code"] == code
+    for method in host["finals"]:
+        same(device, np.array([res["finals"][method][k] for k in FIGURES if k in host["finals"][method]]),
+             np.array([host["finals"][method][k] for k in FIGURES if k in host["finals"][method]]))
+    same(device, np.array([[e[k] for k in FIGURES] for e in res["sweep"]]),
+         np.array([[e[k] for k in FIGURES] for e in host["sweep"]]))

@@ -158,6 +158,111 @@ def test_bad_input_gives_one_line_and_exit_2(case, finished, tmp_path, capsys):
     assert not (tmp_path / "new" / "config.json").exists()  # refused before any work
 
 
+# ------------------------------------------------- the text experiment's table
+
+def corpus_file(tmp_path, name, data):
+    """A corpus file of ``data`` (bytes, or text written as UTF-8)."""
+    path = tmp_path / name
+    path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return str(path)
+
+
+GOOD = "".join(f"a {w} sits on the mat .\n" for w in ("cat", "dog", "man", "bus") * 60)
+TEXT_CASES = {  # id: (argv from (tmp_path, a copy of a finished text run), words)
+    "empty file": (lambda t, r: ["--train", corpus_file(t, "empty.txt", "")],
+                   ["empty.txt", "empty"]),
+    "only newlines": (lambda t, r: ["--train", corpus_file(t, "nl.txt", "\n\n")],
+                      ["nl.txt", "empty"]),
+    "not UTF-8": (lambda t, r: ["--train", corpus_file(t, "latin.txt", GOOD.encode() + b"caf\xe9\n")],
+                  ["latin.txt, line 241", "not UTF-8"]),
+    "a directory": (lambda t, r: ["--train", str(t)], ["is a directory"]),
+    "a missing file": (lambda t, r: ["--train", str(t / "nowhere.txt")], ["nowhere.txt", "no such file"]),
+    "fewer lines than a batch": (lambda t, r: ["--train", corpus_file(t, "few.txt", "".join(GOOD.splitlines(True)[:13]))],
+                                 ["few.txt", "fewer than a batch", "batch_size=16"]),
+    "a blank line": (lambda t, r: ["--train", corpus_file(t, "blank.txt", "a b\nc d\n \ne f\n" + GOOD)],
+                     ["blank.txt, line 3", "blank line"]),
+    "Windows line endings": (lambda t, r: ["--train", corpus_file(t, "crlf.txt", GOOD.replace("\n", "\r\n"))],
+                             ["crlf.txt, line 1", "Windows line ending"]),
+    "a line longer than the length set": (
+        lambda t, r: ["--train", corpus_file(t, "long.txt", GOOD + "a b c d e f g h i\n"), "--set", "seq_len=7"],
+        ["long.txt, line 241", "9 tokens", "seq_len=7"]),
+    "a test line longer than the length set": (
+        lambda t, r: ["--train", corpus_file(t, "ok.txt", GOOD), "--test",
+                      corpus_file(t, "test.txt", "a cat\na b c d e f g h i\n"), "--set", "seq_len=7"],
+        ["test.txt, line 2", "seq_len=7"]),
+    "every test line unknown": (
+        lambda t, r: ["--train", corpus_file(t, "ok.txt", GOOD), "--test", corpus_file(t, "zz.txt", "zebra\n")],
+        ["zz.txt", "every test line"]),
+    "the vocabulary set by hand": (lambda t, r: ["--train", corpus_file(t, "ok.txt", GOOD), "--set",
+                                                 "vocab_size=10"], ["vocab_size", "the corpus sets it"]),
+    "quick without a corpus": (lambda t, r: [], ["quick", "--train FILE"]),
+    "an unknown tokenizer": (lambda t, r: ["--train", corpus_file(t, "ok.txt", GOOD), "--set",
+                                           "tokenizer=bytes"], ["tokenizer 'bytes'", "words, chars, coco"]),
+    "--out holds a finished run": (lambda t, r: ["--train", corpus_file(t, "ok.txt", GOOD), "--out", str(r)],
+                                   ["already holds a run", "--resume"]),
+    "--resume with a corpus": (lambda t, r: ["--resume", str(r), "--train", "x.txt"],
+                               ["--resume takes every setting", "--train"]),
+    "--resume with a checkpoint edited": (
+        lambda t, r: (edit_meta(r, lambda m: m.update(vocabulary=["a"])), ["--resume", str(r)])[1],
+        ["corrupt", "vocabulary"]),
+}
+
+
+@pytest.fixture(scope="module")
+def text_finished(tmp_path_factory):
+    """One finished tiny text run, made once; tests copy it."""
+    from test_text import TEXT_SETS
+    folder = tmp_path_factory.mktemp("text") / "run"
+    train = corpus_file(folder.parent, "train.txt", GOOD)
+    assert cli.main(["text", "--preset", "quick", "--train", train, "--out", str(folder),
+                     *TEXT_SETS]) == 0
+    return folder
+
+
+def check_refused(argv, run, tmp_path, words, capsys):
+    """``argv`` exits with 2 and one line holding ``words``; ``run`` is unchanged."""
+    before = snapshot(run)
+    code, err = run_cli(argv, capsys)
+    last = err.strip().splitlines()[-1]
+    assert code == 2 and "Traceback" not in err, err
+    assert last.startswith("python -m seqgan_np: error: "), err
+    for word in words:
+        assert word in last, (word, last)
+    assert snapshot(run) == before, "an earlier run's outputs changed"
+    assert not (tmp_path / "new" / "config.json").exists()  # refused before any work
+
+
+@pytest.mark.parametrize("case", TEXT_CASES, ids=list(TEXT_CASES))
+def test_bad_text_input_gives_one_line_and_exit_2(case, text_finished, tmp_path, capsys):
+    from test_text import TEXT_SETS
+    run = tmp_path / "run"
+    shutil.copytree(text_finished, run)
+    argv, words = TEXT_CASES[case]
+    argv = argv(tmp_path, run)
+    if "--resume" not in argv:
+        argv = ["--preset", "quick", *TEXT_SETS, *argv]
+        if "--out" not in argv:
+            argv += ["--out", str(tmp_path / "new")]
+    check_refused(["text", *argv], run, tmp_path, words, capsys)
+
+
+def test_a_vocabulary_too_large_for_memory_names_the_file(text_finished, tmp_path, monkeypatch, capsys):
+    from test_text import TEXT_SETS
+    monkeypatch.setattr("seqgan_np.run.config.physical_memory", lambda: 2 ** 20)  # 1 MiB
+    argv = ["text", "--preset", "quick", *TEXT_SETS, "--train", corpus_file(tmp_path, "ok.txt", GOOD),
+            "--out", str(tmp_path / "new")]
+    check_refused(argv, text_finished, tmp_path, ["ok.txt", "GiB of memory", "vocab_size="], capsys)
+
+
+@pytest.mark.parametrize("argv, words", [
+    (lambda r, t: ["sample", str(t)], ["no checkpoint.npz"]),
+    (lambda r, t: ["sample", str(r), "--n", "0"], ["--n 0"]),
+    (lambda r, t: ["sample", str(r), "--temperature", "0"], ["--temperature 0"]),
+])
+def test_bad_sample_commands(argv, words, text_finished, tmp_path, capsys):
+    check_refused(argv(text_finished, tmp_path), text_finished, tmp_path, words, capsys)
+
+
 # ------------------------------------------------- operating-system errors
 
 def fail_with(monkeypatch, target, name, err):

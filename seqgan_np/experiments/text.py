@@ -48,6 +48,7 @@ from ..run.plots import plot_panels
 from ..run.runner import Recipe
 from .baselines import tempered
 from .corpus import END, UNK, CorpusError, Vocabulary, cut_at_end, detokenize, load_corpus
+from .stats import welch_t_test
 from .table1 import constant_branch
 
 DATA = Path(__file__).resolve().parents[2] / "data"  # the corpora shipped with the project
@@ -239,9 +240,47 @@ def results(run):
                    "n_test_in_vocabulary": int((test != UNK).all(axis=1).sum()),
                    "n_samples": cfg.n_eval},
         "finals": finals(run), "sweep": run.record["sweep"],
+        "above_mle_curve": {m: {f"bleu_{n}": above_curve(run.record["sweep"], v, n) for n in ORDERS}
+                            for m, v in finals(run).items()},
+        "tests": sample_tests(run),
         "epochs": {"pretrain": cfg.pretrain_g_epochs, "adversarial": cfg.adv_epochs},
         "seconds": seconds,
     }
+
+
+def above_curve(sweep, point, n):
+    """How far BLEU-n of ``point`` lies above the MLE generator's
+    temperature curve at the point's self-BLEU-n (linear between the sweep's
+    points, sorted by self-BLEU-n): > 0, more quality at equal diversity
+    than tempering MLE gives; ~ 0, on the curve (narrowing alone); None
+    outside the sweep's range."""
+    x = np.array([e[f"self_bleu_{n}"] for e in sweep])  # (temperatures,)
+    y = np.array([e[f"bleu_{n}"] for e in sweep])
+    s, order = point[f"self_bleu_{n}"], np.argsort(x)
+    if not x.min() <= s <= x.max():
+        return None
+    return float(point[f"bleu_{n}"] - np.interp(s, x[order], y[order]))
+
+
+TESTED = (("seqgan", "mle"), ("constant", "mle"), ("seqgan", "constant"))
+
+
+def sample_tests(run):
+    """Welch's t-test of equal mean sentence BLEU-n (n = 2, 4) between the
+    final generators of TESTED, on n_eval fresh samples of each: how sure
+    one run's difference is against evaluation noise (not against the
+    spread over training seeds, which one run cannot show)."""
+    scores = {}
+    for method in {m for pair in TESTED for m in pair}:
+        ids = to_numpy(run.methods[method].sample(run.cfg.n_eval, run.rng["final"]))  # (n_eval, T)
+        scores[method] = {n: run.code.metrics.bleu(cut_at_end(ids), references(run), n) for n in (2, 4)}
+    tests = {}
+    for a, b in TESTED:
+        for n in (2, 4):
+            t, dof, p = welch_t_test(scores[a][n], scores[b][n])
+            tests[f"{a} - {b}, bleu_{n}"] = {
+                "difference": float(scores[a][n].mean() - scores[b][n].mean()), "p": p}
+    return tests
 
 
 def write_outputs(run):
@@ -296,6 +335,21 @@ def summary_table(res):
     for method, values in published.items():
         cells = [f"{values[k]:.3f}" if k in values else "" for k in FIGURES]
         lines.append(f"| {LABELS[method]}, {source} | " + " | ".join(cells) + " |")
+    gaps = res["above_mle_curve"]
+    lines += ["", "BLEU-n minus the MLE generator's temperature curve at the same self-BLEU-n "
+                  "(> 0: above the curve; '' outside the sweep's range):", "",
+              "| | " + " | ".join(f"BLEU-{n}" for n in ORDERS) + " |", "|---" * (len(ORDERS) + 1) + "|"]
+    for method, values in gaps.items():
+        cells = ["" if values[f"bleu_{n}"] is None else f"{values[f'bleu_{n}']:+.3f}" for n in ORDERS]
+        lines.append(f"| {LABELS[method]} | " + " | ".join(cells) + " |")
+    lines += ["", f"Differences of mean sentence BLEU on {res['corpus']['n_samples']:,} fresh samples "
+                  "of each final G, with Welch's p (evaluation noise only: one training seed):", "",
+              "| difference | mean | p |", "|---|---|---|"]
+    for name, test in res["tests"].items():
+        pair, n = name.split(", ")
+        a, b = pair.split(" - ")
+        lines.append(f"| {LABELS[a]} - {LABELS[b]}, BLEU-{n[-1]} | {test['difference']:+.4f} | "
+                     f"{test['p']:.2g} |")
     return "\n".join(lines)
 
 
