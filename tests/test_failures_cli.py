@@ -248,7 +248,9 @@ def test_bad_text_input_gives_one_line_and_exit_2(case, text_finished, tmp_path,
 
 def test_a_vocabulary_too_large_for_memory_names_the_file(text_finished, tmp_path, monkeypatch, capsys):
     from test_text import TEXT_SETS
-    monkeypatch.setattr("seqgan_np.run.config.physical_memory", lambda: 2 ** 20)  # 1 MiB
+    import importlib
+    check_config = importlib.import_module("seqgan_np.experiments.text").check_config
+    monkeypatch.setitem(check_config.__globals__, "physical_memory", lambda: 1024)  # 1 KiB
     argv = ["text", "--preset", "quick", *TEXT_SETS, "--train", corpus_file(tmp_path, "ok.txt", GOOD),
             "--out", str(tmp_path / "new")]
     check_refused(argv, text_finished, tmp_path, ["ok.txt", "GiB of memory", "vocab_size="], capsys)

@@ -157,10 +157,10 @@ def references(run):
 
 def bleu_figures(run, samples):
     """BLEU-n and self-BLEU-n (n in ORDERS) of ``samples`` (n, T) (host ids)."""
-    hypotheses, metrics = cut_at_end(samples), run.code.metrics
-    figures = {f"bleu_{n}": float(np.mean(metrics.bleu(hypotheses, references(run), n)))
+    hypotheses, code = cut_at_end(samples), run.code
+    figures = {f"bleu_{n}": float(np.mean(code.sentence_bleus(hypotheses, references(run), n)))
                for n in ORDERS}
-    figures.update({f"self_bleu_{n}": metrics.self_bleu(hypotheses, n) for n in ORDERS})
+    figures.update({f"self_bleu_{n}": code.self_bleu(hypotheses, n) for n in ORDERS})
     return {k: run.finite(k, v) for k, v in figures.items()}
 
 
@@ -273,7 +273,7 @@ def sample_tests(run):
     scores = {}
     for method in {m for pair in TESTED for m in pair}:
         ids = to_numpy(run.methods[method].sample(run.cfg.n_eval, run.rng["final"]))  # (n_eval, T)
-        scores[method] = {n: run.code.metrics.bleu(cut_at_end(ids), references(run), n) for n in (2, 4)}
+        scores[method] = {n: run.code.sentence_bleus(cut_at_end(ids), references(run), n) for n in (2, 4)}
     tests = {}
     for a, b in TESTED:
         for n in (2, 4):

@@ -4,17 +4,17 @@ builds. Everything else is the same code on both paths."""
 from types import SimpleNamespace
 
 from .. import fast
-from ..core import metrics
 from ..core.discriminator import Discriminator
 from ..core.lm import LanguageModel
-from ..core.metrics import BleuScore
+from ..core.metrics import BleuScore, bleu, self_bleu
 from ..core.optim import Adam
 from ..core.rollout import rollout_Q
 
 CODES = {
     "plain": SimpleNamespace(model=LanguageModel, discriminator=Discriminator, adam=Adam,
-                             rollout=rollout_Q, bleu=BleuScore, metrics=metrics),
+                             rollout=rollout_Q, bleu=BleuScore, sentence_bleus=bleu,
+                             self_bleu=self_bleu),
     "fast": SimpleNamespace(model=fast.FastLanguageModel, discriminator=fast.FastDiscriminator,
                             adam=fast.FastAdam, rollout=fast.rollout_Q, bleu=fast.FastBleuScore,
-                            metrics=fast.metrics),
+                            sentence_bleus=fast.metrics.bleu, self_bleu=fast.metrics.self_bleu),
 }
