@@ -200,27 +200,34 @@ def oracle_experiment(args, folder):
     """Run or resume; ``folder`` (a list) receives the run folder as soon as
     it is known, for the message of an interruption."""
     from .run.oracle_experiment import ORACLE_EXPERIMENT, summary_table  # imports matplotlib
-    from .run.runner import Run
-    if args.resume:
-        _check_resume(args, ("preset", "oracle_params", "seed", "out", "backend"))
-        exp = Run.resume(ORACLE_EXPERIMENT, args.resume)
-    else:
-        cfg = _config(args)
-        if args.out:
-            check_new_run(args.out, args.overwrite)  # before any work
-        out = args.out or default_folder(cfg.preset, cfg.seed)
-        try:
-            exp = Run(ORACLE_EXPERIMENT, cfg, out, overwrite=args.overwrite)
-        except BaseException:
-            if not args.out:
-                Path(out).rmdir()  # the empty default folder made just now
-            raise
+    exp = _new_or_resumed(ORACLE_EXPERIMENT, args, ("preset", "oracle_params", "seed", "out", "backend"),
+                          lambda: _config(args))
     folder.append(exp.out)
     print(f"run folder: {exp.out}", file=sys.stderr)
     res = exp.run()
     print(summary_table(res))
     print(f"outputs in {exp.out}/")
     return 0
+
+
+def _new_or_resumed(recipe, args, options, config):
+    """The run of ``recipe``: the one saved in --resume (which takes none of
+    ``options``), or a new one with the settings ``config()`` in --out or a
+    new default folder (removed again if the run is refused)."""
+    from .run.runner import Run
+    if args.resume:
+        _check_resume(args, options)
+        return Run.resume(recipe, args.resume)
+    cfg = config()
+    if args.out:
+        check_new_run(args.out, args.overwrite)  # before any work
+    out = args.out or default_folder(cfg.preset, cfg.seed)
+    try:
+        return Run(recipe, cfg, out, overwrite=args.overwrite)
+    except BaseException:
+        if not args.out:
+            Path(out).rmdir()  # the empty default folder made just now
+        raise
 
 
 def _seeds(args, default):
@@ -272,28 +279,19 @@ def table1(args, folder):
 def text(args, folder):
     """Run or resume the text experiment; ``folder`` as for ``oracle_experiment``."""
     from .experiments.text import TEXT_EXPERIMENT, text_config  # imports matplotlib
-    from .run.runner import Run
-    if args.resume:
-        _check_resume(args, ("preset", "seed", "out", "backend", "train", "test", "tokenizer"))
-        exp = Run.resume(TEXT_EXPERIMENT, args.resume)
-    else:
+
+    def config():
         settings = {k: v for k, v in (("train_file", args.train), ("test_file", args.test),
                                       ("tokenizer", args.tokenizer), ("seed", args.seed),
                                       ("backend", args.backend),
                                       ("code", "plain" if args.plain else None)) if v is not None}
         if args.train and args.test is None:
             settings["test_file"] = ""  # a preset's test file belongs to its training file
-        cfg, _ = text_config(args.preset or "poems",
-                             list(args.overrides) + [f"{k}={v}" for k, v in settings.items()])
-        if args.out:
-            check_new_run(args.out, args.overwrite)  # before any work
-        out = args.out or default_folder(cfg.preset, cfg.seed)
-        try:
-            exp = Run(TEXT_EXPERIMENT, cfg, out, overwrite=args.overwrite)
-        except BaseException:
-            if not args.out:
-                Path(out).rmdir()  # the empty default folder made just now
-            raise
+        return text_config(args.preset or "poems",
+                           list(args.overrides) + [f"{k}={v}" for k, v in settings.items()])[0]
+
+    exp = _new_or_resumed(TEXT_EXPERIMENT, args, ("preset", "seed", "out", "backend", "train", "test",
+                                                  "tokenizer"), config)
     folder.append(exp.out)
     print(f"run folder: {exp.out}", file=sys.stderr)
     exp.run()

@@ -53,6 +53,19 @@ def snapshot(folder):
     return {p.name: p.read_bytes() for p in Path(folder).iterdir()} if Path(folder).is_dir() else {}
 
 
+def check_refused(argv, run, tmp_path, words, capsys):
+    """``argv`` exits with 2 and one line holding ``words``; ``run`` is unchanged."""
+    before = snapshot(run)
+    code, err = run_cli(argv, capsys)
+    last = err.strip().splitlines()[-1]
+    assert code == 2 and "Traceback" not in err, err
+    assert last.startswith("python -m seqgan_np: error: "), err
+    for word in words:
+        assert word in last, (word, last)
+    assert snapshot(run) == before, "an earlier run's outputs changed"  # or the damaged checkpoint
+    assert not (tmp_path / "new" / "config.json").exists()  # refused before any work
+
+
 def run_cli(argv, capsys):
     """main(argv) in this process: (exit code, stderr)."""
     code = cli.main(argv)
@@ -139,23 +152,22 @@ def truncate(path):
 
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
 def test_bad_input_gives_one_line_and_exit_2(case, finished, tmp_path, capsys):
+    check_case("oracle-experiment", CASES[case], SETS, finished, tmp_path, capsys)
+
+
+def check_case(command, case, sets, finished, tmp_path, capsys):
+    """A row of a table: its argv (after ``--preset quick`` and ``sets``,
+    with a new --out, unless it resumes) is refused with its words, and a
+    copy of the ``finished`` run is left as it was."""
     run = tmp_path / "run"
     shutil.copytree(finished, run)
-    argv, words = CASES[case]
+    argv, words = case
     argv = argv(tmp_path, run)
     if "--resume" not in argv:
-        argv = ["--preset", "quick", *SETS, *argv]
+        argv = ["--preset", "quick", *sets, *argv]
         if "--out" not in argv:
             argv += ["--out", str(tmp_path / "new")]
-    before = snapshot(run)
-    code, err = run_cli(["oracle-experiment", *argv], capsys)
-    last = err.strip().splitlines()[-1]
-    assert code == 2 and "Traceback" not in err, err
-    assert last.startswith("python -m seqgan_np: error: "), err
-    for word in words:
-        assert word in last, (word, last)
-    assert snapshot(run) == before, "an earlier run's outputs changed"  # or the damaged checkpoint
-    assert not (tmp_path / "new" / "config.json").exists()  # refused before any work
+    check_refused([command, *argv], run, tmp_path, words, capsys)
 
 
 # ------------------------------------------------- the text experiment's table
@@ -219,31 +231,10 @@ def text_finished(tmp_path_factory):
     return folder
 
 
-def check_refused(argv, run, tmp_path, words, capsys):
-    """``argv`` exits with 2 and one line holding ``words``; ``run`` is unchanged."""
-    before = snapshot(run)
-    code, err = run_cli(argv, capsys)
-    last = err.strip().splitlines()[-1]
-    assert code == 2 and "Traceback" not in err, err
-    assert last.startswith("python -m seqgan_np: error: "), err
-    for word in words:
-        assert word in last, (word, last)
-    assert snapshot(run) == before, "an earlier run's outputs changed"
-    assert not (tmp_path / "new" / "config.json").exists()  # refused before any work
-
-
 @pytest.mark.parametrize("case", TEXT_CASES, ids=list(TEXT_CASES))
 def test_bad_text_input_gives_one_line_and_exit_2(case, text_finished, tmp_path, capsys):
     from test_text import TEXT_SETS
-    run = tmp_path / "run"
-    shutil.copytree(text_finished, run)
-    argv, words = TEXT_CASES[case]
-    argv = argv(tmp_path, run)
-    if "--resume" not in argv:
-        argv = ["--preset", "quick", *TEXT_SETS, *argv]
-        if "--out" not in argv:
-            argv += ["--out", str(tmp_path / "new")]
-    check_refused(["text", *argv], run, tmp_path, words, capsys)
+    check_case("text", TEXT_CASES[case], TEXT_SETS, text_finished, tmp_path, capsys)
 
 
 def test_a_vocabulary_too_large_for_memory_names_the_file(text_finished, tmp_path, monkeypatch, capsys):

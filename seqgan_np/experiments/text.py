@@ -28,8 +28,6 @@ The protocol of every evaluation (``figures``), on n_eval samples of G:
   D            with D_phi: its accuracy and loss, test lines against samples
 A branch's final figures are its last evaluation.
 """
-import csv
-import io
 import json
 import time
 from dataclasses import replace
@@ -47,7 +45,7 @@ from ..run.config import ConfigError, check_config, make_config
 from ..run.plots import plot_panels
 from ..run.runner import Recipe
 from .baselines import tempered
-from .corpus import END, UNK, CorpusError, Vocabulary, cut_at_end, detokenize, load_corpus
+from .corpus import UNK, CorpusError, Vocabulary, cut_at_end, detokenize, load_corpus
 from .stats import welch_t_test
 from .table1 import constant_branch
 
@@ -285,11 +283,7 @@ def sample_tests(run):
 
 def write_outputs(run):
     out, cfg = run.out, run.cfg
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, ROW_FIELDS, lineterminator="\n")
-    w.writeheader()
-    w.writerows({k: ("" if r[k] is None else r[k]) for k in ROW_FIELDS} for r in run.rows)
-    write_text(out / "evaluations.csv", buf.getvalue())
+    oracle.write_evaluations(run)
     for name in ("mle", "seqgan", "constant"):
         ids = to_numpy(run.methods[name].sample(cfg.n_final_samples, run.rng["eval"]))
         write_text(out / f"samples_{name}.txt", "\n".join(as_text(run, ids)) + "\n")

@@ -32,7 +32,7 @@ from ..core.seqgan import Phase, algorithm_1, copy_params, make_seqgan, mle_epoc
 from ..experiments.baselines import sample_unigram
 from .checkpoint import write_text
 from .plots import plot_learning_curves
-from .runner import ROW_FIELDS, Branch, Recipe, finite_number
+from .runner import Branch, Recipe, finite_number
 
 
 def oracle_of(run):
@@ -179,13 +179,18 @@ def results(run):
     }
 
 
+def write_evaluations(run):
+    """evaluations.csv: one line per evaluation row, the recipe's fields."""
+    fields, buf = run.recipe.row_fields, io.StringIO()
+    w = csv.DictWriter(buf, fields, lineterminator="\n")
+    w.writeheader()
+    w.writerows({k: ("" if r[k] is None else r[k]) for k in fields} for r in run.rows)
+    write_text(run.out / "evaluations.csv", buf.getvalue())
+
+
 def write_outputs(run):
     out, cfg = run.out, run.cfg
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, ROW_FIELDS, lineterminator="\n")
-    w.writeheader()
-    w.writerows({k: ("" if r[k] is None else r[k]) for k in ROW_FIELDS} for r in run.rows)
-    write_text(out / "evaluations.csv", buf.getvalue())
+    write_evaluations(run)
     for name, model in (("seqgan", run.sg.G), ("mle", run.G_mle)):
         y = to_numpy(model.sample(cfg.n_final_samples, run.rng["eval"]))
         write_text(out / f"samples_{name}.txt", "\n".join(" ".join(map(str, s)) for s in y) + "\n")
