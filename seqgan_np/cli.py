@@ -139,6 +139,9 @@ def build_parser():
                         "punctuation split): standard's schedule with fewer adversarial "
                         "epochs, about 40 min each on 2 cores; quick: a small model and "
                         "schedule for a small corpus of your own (--train), about a minute"))
+    tx.add_argument("--seeds", type=int, metavar="N",
+                    help="run seeds --seed .. --seed + N - 1, a run folder each (seed-N/), then "
+                         "text.md: the figures over seeds with paired t-tests (default: one run)")
     tx.add_argument("--train", metavar="FILE", help="training corpus, one sequence per line "
                                                      "(the setting train_file)")
     tx.add_argument("--test", metavar="FILE", help="test corpus (default: every 10th line of "
@@ -278,7 +281,7 @@ def table1(args, folder):
 
 def text(args, folder):
     """Run or resume the text experiment; ``folder`` as for ``oracle_experiment``."""
-    from .experiments.text import TEXT_EXPERIMENT, text_config  # imports matplotlib
+    from .experiments.text import SEEDS_STATE, TEXT_EXPERIMENT, text_config  # imports matplotlib
 
     def config():
         settings = {k: v for k, v in (("train_file", args.train), ("test_file", args.test),
@@ -290,13 +293,32 @@ def text(args, folder):
         return text_config(args.preset or "poems",
                            list(args.overrides) + [f"{k}={v}" for k, v in settings.items()])[0]
 
-    exp = _new_or_resumed(TEXT_EXPERIMENT, args, ("preset", "seed", "out", "backend", "train", "test",
-                                                  "tokenizer"), config)
+    options = ("preset", "seed", "seeds", "out", "backend", "train", "test", "tokenizer")
+    if args.seeds is not None or (args.resume and (Path(args.resume) / SEEDS_STATE).exists()):
+        return text_seeds(args, folder, options, config)
+    exp = _new_or_resumed(TEXT_EXPERIMENT, args, options, config)
     folder.append(exp.out)
     print(f"run folder: {exp.out}", file=sys.stderr)
     exp.run()
     print((Path(exp.out) / "results.md").read_text())
     print(f"outputs in {exp.out}/")
+    return 0
+
+
+def text_seeds(args, folder, options, config):
+    """``text --seeds N``: a run folder per seed and the table over them."""
+    from .experiments.text import resume_text_seeds, run_text_seeds
+    if args.resume:
+        _check_resume(args, options)
+        folder.append(args.resume)
+        table = resume_text_seeds(args.resume)
+    else:
+        cfg = config()
+        out = args.out or default_folder(f"text-{cfg.preset}", cfg.seed)
+        folder.append(out)
+        table = run_text_seeds(cfg, _seeds(args, 1), out, args.overwrite)
+    print(table)
+    print(f"outputs in {folder[0]}/")
     return 0
 
 

@@ -212,6 +212,8 @@ TEXT_CASES = {  # id: (argv from (tmp_path, a copy of a finished text run), word
                                            "tokenizer=bytes"], ["tokenizer 'bytes'", "words, chars, coco"]),
     "--out holds a finished run": (lambda t, r: ["--train", corpus_file(t, "ok.txt", GOOD), "--out", str(r)],
                                    ["already holds a run", "--resume"]),
+    "--seeds 0": (lambda t, r: ["--train", corpus_file(t, "ok.txt", GOOD), "--seeds", "0"],
+                  ["--seeds 0", "at least 1"]),
     "--resume with a corpus": (lambda t, r: ["--resume", str(r), "--train", "x.txt"],
                                ["--resume takes every setting", "--train"]),
     "--resume with a checkpoint edited": (

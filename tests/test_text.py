@@ -238,3 +238,20 @@ def test_sampling_an_oracle_run_prints_ids(tmp_path):
     assert cli.main(["oracle-experiment", "--preset", "quick", "--out", str(out), *SETS]) == 0
     lines = sample_run(out, 3)
     assert len(lines) == 3 and all(len(line.split()) == 6 for line in lines)
+
+
+def test_seeds_give_a_table_with_paired_tests_and_resume(tmp_path):
+    from seqgan_np.experiments.text import resume_text_seeds, run_text_seeds
+    cfg, _ = tiny_text(tmp_path)
+    table = run_text_seeds(cfg, 2, tmp_path / "seeds", progress=quiet)
+    assert (tmp_path / "seeds" / "seed-0" / "results.json").exists()
+    assert (tmp_path / "seeds" / "seed-1" / "results.json").exists()
+    lines = table.splitlines()
+    assert lines[0] == "# quick: seeds 0, 1"
+    seqgan_mle = next(line for line in lines if line.startswith("| SeqGAN - MLE |"))
+    assert seqgan_mle.count("(p ") >= 6  # a paired p-value for every figure of both seeds
+    finals = [json.loads((tmp_path / "seeds" / f"seed-{s}" / "results.json").read_text())["finals"]
+              for s in (0, 1)]
+    mean = (finals[0]["seqgan"]["bleu_2"] + finals[1]["seqgan"]["bleu_2"]) / 2
+    assert f"{mean:.3f}" in next(line for line in lines if line.startswith("| SeqGAN |"))
+    assert resume_text_seeds(tmp_path / "seeds", progress=quiet) == table  # finished seeds are kept

@@ -46,7 +46,8 @@ from ..run.plots import plot_panels
 from ..run.runner import Recipe
 from .baselines import tempered
 from .corpus import UNK, CorpusError, Vocabulary, cut_at_end, detokenize, load_corpus
-from .stats import welch_t_test
+from .seeds import resume_study, run_seeds, start_study
+from .stats import fmt_mean_sd, mean_sd, paired_t_test, spread, welch_t_test
 from .table1 import constant_branch
 
 DATA = Path(__file__).resolve().parents[2] / "data"  # the corpora shipped with the project
@@ -348,7 +349,8 @@ def summary_table(res):
 
 
 def plot_curves(run, path):
-    """NLL-test, BLEU-4 and self-BLEU-4 against epoch for every branch."""
+    """NLL-test (from epoch 1: the untrained G's is above the axis), BLEU-4
+    and self-BLEU-4 against epoch for every branch."""
     start = [r for r in run.rows if r["branch"] == "pretrain"][-1:]
     panels = []
     for key, label in (("nll_test", "NLL-test (nats per token)"), ("bleu_4", "BLEU-4"),
@@ -359,7 +361,11 @@ def plot_curves(run, path):
             rows = rows if method == "pretrain" else start + rows
             series.append((name, [r["epoch"] for r in rows], [r[key] for r in rows], None,
                            {"color": COLOURS[method]}))
-        panels.append({"xlabel": "epoch", "ylabel": label, "series": series})
+        trained = [r[key] for r in run.rows if r["epoch"] > 0]
+        margin = 0.05 * (max(trained) - min(trained)) + 1e-3
+        panels.append({"xlabel": "epoch", "ylabel": label, "series": series,
+                       "ylim": (min(trained) - margin, max(trained) + margin) if key == "nll_test"
+                       else None})  # the untrained G's NLL-test would flatten the curves
     plot_panels(panels, path, f"SeqGAN on text: preset '{run.cfg.preset}', seed {run.cfg.seed}")
 
 
@@ -380,3 +386,69 @@ def plot_text_frontier(res, path):
                        "series": series})
     plot_panels(panels, path, f"Quality against diversity: preset '{res['preset']}', "
                               f"seed {res['seed']}")
+
+
+# ------------------------------------------------------------ over seeds
+SEEDS_STATE = "text.json"
+SEEDS_FILES = (SEEDS_STATE, "text.md")
+SEED_FIGURES = ("nll_test", "entropy_rate", "bleu_2", "bleu_4", "self_bleu_2", "self_bleu_4")
+
+
+def run_text_seeds(cfg, n_seeds, out, overwrite=False, progress=None):
+    """The text experiment for seeds cfg.seed .. cfg.seed + n_seeds - 1, a
+    run folder each (out/seed-N), then text.md: the figures over seeds."""
+    return start_study(out, SEEDS_STATE, SEEDS_FILES, overwrite, cfg, {"seeds": n_seeds},
+                       lambda: _run_seeds(cfg, n_seeds, out, overwrite, progress))
+
+
+def resume_text_seeds(out, progress=None):
+    """Go on with the seeds in ``out`` (finished ones kept, the interrupted
+    one resumed, the others started)."""
+    return resume_study(out, SEEDS_STATE, ("seeds",),
+                        lambda cfg, state: _run_seeds(cfg, state["seeds"], out, False, progress))
+
+
+def _run_seeds(cfg, n_seeds, out, overwrite, progress):
+    results = run_seeds(lambda seed: TEXT_EXPERIMENT, cfg, n_seeds, out, overwrite, progress, "text")
+    table = seeds_table(results)
+    write_text(Path(out) / "text.md", table + "\n")
+    return table
+
+
+def seeds_table(results):
+    """Each method's final figures and BLEU above the MLE curve as mean ± sd
+    over the seeds, and paired t-tests over the seeds of TESTED's differences."""
+    seeds = [r["seed"] for r in results]
+
+    def values(method, key):
+        return [r["above_mle_curve"][method][key[6:]] if key.startswith("above_") else
+                r["finals"][method].get(key) for r in results]
+
+    keys = SEED_FIGURES + ("above_bleu_2", "above_bleu_4")
+    head = ("NLL-test", "entropy", "BLEU-2", "BLEU-4", "self-BLEU-2", "self-BLEU-4",
+            "BLEU-2 above the MLE curve", "BLEU-4 above the MLE curve")
+    lines = [f"# {results[0]['preset']}: seeds {', '.join(map(str, seeds))}", "",
+             f"{spread(len(seeds))}; each seed's figures are its run's last evaluations "
+             f"({results[0]['corpus']['n_samples']:,} samples).", "",
+             "| | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
+    for method in results[0]["finals"]:
+        cells = []
+        for key in keys:
+            v = values(method, key)
+            cells.append("" if None in v else fmt_mean_sd(*mean_sd(v), ".3f"))
+        lines.append(f"| {LABELS[method]} | " + " | ".join(cells) + " |")
+    lines += ["", "Differences over the seeds (a - b, mean ± sd) with the paired t-test's p "
+                  "(two-sided; none with one seed):", "",
+              "| a - b | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
+    for a, b in TESTED:
+        cells = []
+        for key in keys:
+            va, vb = values(a, key), values(b, key)
+            if None in va + vb:
+                cells.append("")
+                continue
+            d = [x - y for x, y in zip(va, vb)]
+            p = paired_t_test(va, vb)[2] if len(d) > 1 else None
+            cells.append(fmt_mean_sd(*mean_sd(d), ".3f") + ("" if p is None else f" (p {p:.2g})"))
+        lines.append(f"| {LABELS[a]} - {LABELS[b]} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

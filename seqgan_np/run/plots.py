@@ -77,7 +77,7 @@ def plot_panels(panels, path, title=""):
     """Side-by-side panels, each a dict with xlabel, ylabel, series (a list
     of (label, x, y, sd or None, style dict): a line, with a band of one sd
     where given and the panel has at most 4 series) and optionally logx,
-    logy. Panels that show the same series share one legend, on the right."""
+    logy, ylim (bottom, top). Panels that show the same series share one legend, on the right."""
     shared = len({tuple(s[0] for s in panel["series"]) for panel in panels}) == 1
     fig = Figure(figsize=(5.5 * len(panels) + 3.5 * shared, 4.5))
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
@@ -91,6 +91,8 @@ def plot_panels(panels, path, title=""):
                 ax.fill_between(x, y - sd, y + sd, alpha=0.15, color=ax.lines[-1].get_color())
         ax.set_xscale("log" if panel.get("logx") else "linear")
         ax.set_yscale("log" if panel.get("logy") else "linear")
+        if panel.get("ylim"):
+            ax.set_ylim(*panel["ylim"])
         ax.set_xlabel(panel["xlabel"])
         ax.set_ylabel(panel["ylabel"])
         ax.grid(alpha=0.3)
