@@ -192,7 +192,12 @@ class Corpus:
 
     def text(self, ids):
         """Rows of ids (n, T) as lines of text."""
-        return [detokenize(self.vocabulary.decode(row), self.tokenizer) for row in np.asarray(ids)]
+        return as_text(self.vocabulary, ids, self.tokenizer)
+
+
+def as_text(vocabulary, ids, tokenizer):
+    """Rows of ids (n, T) as lines of text, each up to its first END."""
+    return [detokenize(vocabulary.decode(row), tokenizer) for row in np.asarray(ids)]
 
 
 def load_corpus(train_file, test_file="", tokenizer="words", seq_len=0, hold_out_every=10):

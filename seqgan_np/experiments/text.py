@@ -45,7 +45,7 @@ from ..run.config import ConfigError, check_config, make_config
 from ..run.plots import plot_panels
 from ..run.runner import Recipe
 from .baselines import tempered
-from .corpus import UNK, CorpusError, Vocabulary, cut_at_end, detokenize, load_corpus
+from .corpus import UNK, CorpusError, Vocabulary, as_text, cut_at_end, load_corpus
 from .seeds import resume_study, run_seeds, start_study
 from .stats import fmt_mean_sd, mean_sd, paired_t_test, spread, welch_t_test
 from .table1 import constant_branch
@@ -207,16 +207,6 @@ def check_record(meta, run):
 
 
 # ---------------------------------------------------------------- outputs
-def vocabulary(run):
-    return Vocabulary(run.record["vocabulary"])
-
-
-def as_text(run, ids):
-    """Rows of ids (n, T) as lines of text."""
-    vocab = vocabulary(run)
-    return [detokenize(vocab.decode(row), run.cfg.tokenizer) for row in np.asarray(ids)]
-
-
 def finals(run):
     """Each method's last evaluation, and the real lines' figures."""
     last = {}
@@ -282,15 +272,20 @@ def sample_tests(run):
     return tests
 
 
+def run_text(run, ids):
+    """Rows of ids (n, T) as lines of text, by the run's vocabulary."""
+    return as_text(Vocabulary(run.record["vocabulary"]), ids, run.cfg.tokenizer)
+
+
 def write_outputs(run):
     out, cfg = run.out, run.cfg
     oracle.write_evaluations(run)
     for name in ("mle", "seqgan", "constant"):
         ids = to_numpy(run.methods[name].sample(cfg.n_final_samples, run.rng["eval"]))
-        write_text(out / f"samples_{name}.txt", "\n".join(as_text(run, ids)) + "\n")
+        write_text(out / f"samples_{name}.txt", "\n".join(run_text(run, ids)) + "\n")
     real = run.data["train"][run.rng["eval"].choice(cfg.n_train, min(cfg.n_final_samples,
                                                                      cfg.n_train), replace=False)]
-    write_text(out / "samples_real.txt", "\n".join(as_text(run, real)) + "\n")
+    write_text(out / "samples_real.txt", "\n".join(run_text(run, real)) + "\n")
     res = results(run)
     plot_curves(run, out / "curves.png")
     plot_text_frontier(res, out / "frontier.png")

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from ..experiments.baselines import tempered
-from ..experiments.corpus import Vocabulary, detokenize
+from ..experiments.corpus import Vocabulary, as_text
 from .checkpoint import load_checkpoint
 from .code import CODES
 from .config import config_from_dict
@@ -35,5 +35,4 @@ def sample_run(folder, n=20, temperature=1.0, seed=0, model="seqgan"):
     tokens = meta.get("vocabulary")
     if not tokens:
         return [" ".join(map(str, row)) for row in ids.tolist()]
-    vocabulary = Vocabulary(tokens)
-    return [detokenize(vocabulary.decode(row), cfg.tokenizer) for row in ids]
+    return as_text(Vocabulary(tokens), ids, cfg.tokenizer)
