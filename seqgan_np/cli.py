@@ -58,7 +58,8 @@ def add_run_options(p, out_help, resume_help, overwrite_help, preset="standard",
     p.add_argument("--plain", action="store_true",
                    help="run the plain code of seqgan_np/core (the paper as written, step by "
                         "step) instead of its fast twins: the same numbers up to rounding, "
-                        "slower (quick took 82 s against 51 s) (the setting code=plain)")
+                        "slower (oracle-experiment --preset quick took 82 s against 51 s) "
+                        "(the setting code=plain)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                    help="override one setting of the preset (repeatable); list below")
 
@@ -137,8 +138,9 @@ def build_parser():
                         "every 10th line held out), coco (the COCO captions benchmark, "
                         "data/image_coco.txt and data/test_coco.txt, lower-cased with "
                         "punctuation split): standard's schedule with fewer adversarial "
-                        "epochs, about 40 min each on 2 cores; quick: a small model and "
-                        "schedule for a small corpus of your own (--train), about a minute"))
+                        "epochs (poems took 38 min on 2 cores; coco 66 min with another run "
+                        "sharing them); quick: a small model and schedule for a small corpus "
+                        "of your own (--train), under a minute for 1,000 lines"))
     tx.add_argument("--seeds", type=int, metavar="N",
                     help="run seeds --seed .. --seed + N - 1, a run folder each (seed-N/), then "
                          "text.md: the figures over seeds with paired t-tests (default: one run)")
