@@ -74,9 +74,9 @@ else
 	$(PY) -m seqgan_np ablations --resume $(RESUME)
 endif
 
-text-experiment: $(STAMP)  ## SeqGAN on text (PRESET=poems|coco|quick TRAIN=file TEST=file TOKENIZER=words|chars|coco SEED OUT RESUME BACKEND PLAIN; poems 38 min on 2 cores)
+text-experiment: $(STAMP)  ## SeqGAN on text (PRESET=poems|coco|quick TRAIN=file TEST=file TOKENIZER=words|chars|coco SEED SEEDS OUT RESUME BACKEND PLAIN; poems 38 min on 2 cores)
 ifeq ($(RESUME),)
-	$(PY) -m seqgan_np text --preset $(or $(PRESET),poems) --seed $(SEED) --backend $(BACKEND) $(if $(TRAIN),--train $(TRAIN)) $(if $(TEST),--test $(TEST)) $(if $(TOKENIZER),--tokenizer $(TOKENIZER)) $(if $(OUT),--out $(OUT)) $(if $(PLAIN),--plain)
+	$(PY) -m seqgan_np text --preset $(or $(PRESET),poems) --seed $(SEED) $(if $(SEEDS),--seeds $(SEEDS)) --backend $(BACKEND) $(if $(TRAIN),--train $(TRAIN)) $(if $(TEST),--test $(TEST)) $(if $(TOKENIZER),--tokenizer $(TOKENIZER)) $(if $(OUT),--out $(OUT)) $(if $(PLAIN),--plain)
 else
 	$(PY) -m seqgan_np text --resume $(RESUME)
 endif
