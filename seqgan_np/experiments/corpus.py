@@ -126,6 +126,11 @@ class Vocabulary:
         return [self.tokens[y] for y in ids[:ids.index(END) if END in ids else len(ids)]]
 
 
+def in_vocabulary(ids):
+    """Which rows of ids (n, T) hold no UNK -> (n,) bool: the lines NLL-test can score."""
+    return (np.asarray(ids) != UNK).all(axis=1)
+
+
 def cut_at_end(ids):
     """Rows of ids (n, T) as lists of ids up to their first END (n lists):
     the sequences BLEU compares."""
@@ -165,10 +170,9 @@ def read_lines(path):
     return lines
 
 
-def tokenized(path, lines, tokenizer, seq_len, numbers=None):
+def tokenized(path, lines, tokenizer, seq_len, numbers):
     """Each line's tokens; a line longer than ``seq_len`` is refused, naming
     its number in the file (``numbers``: the lines' numbers there)."""
-    numbers = numbers or range(1, len(lines) + 1)
     out = [tokenize(line, tokenizer) for line in lines]
     for number, tokens in zip(numbers, out):
         if seq_len and len(tokens) > seq_len:
@@ -179,12 +183,11 @@ def tokenized(path, lines, tokenizer, seq_len, numbers=None):
 
 @dataclass
 class Corpus:
-    """A training and a test set as ids (n, T), their vocabulary and origin."""
+    """A training and a test set as ids (n, T) and their vocabulary."""
     vocabulary: Vocabulary
     train: np.ndarray  # (n_train, T) ids, END-padded
     test: np.ndarray  # (n_test, T) ids, UNK where the training file lacks a token
     tokenizer: str
-    source: str  # where the lines came from, in words
 
     @property
     def seq_len(self):
@@ -211,7 +214,6 @@ def load_corpus(train_file, test_file="", tokenizer="words", seq_len=0, hold_out
     if test_file:
         train_numbers, test_lines = numbers, read_lines(test_file)
         test_numbers, test_source = range(1, len(test_lines) + 1), test_file
-        source = f"{train_file} (test: {test_file})"
     else:
         train_numbers = [n for n in numbers if n % hold_out_every]
         test_numbers = [n for n in numbers if n % hold_out_every == 0]
@@ -219,11 +221,9 @@ def load_corpus(train_file, test_file="", tokenizer="words", seq_len=0, hold_out
             raise CorpusError(f"{train_file}: {len(lines)} lines, none held out as a test set "
                               f"(every {hold_out_every}th line): give --test FILE or more lines")
         test_lines, test_source = [lines[n - 1] for n in test_numbers], train_file
-        source = f"{train_file} (every {hold_out_every}th line held out as the test set)"
     train = tokenized(train_file, [lines[n - 1] for n in train_numbers], tokenizer, seq_len,
                       train_numbers)
     test = tokenized(test_source, test_lines, tokenizer, seq_len, test_numbers)
     T = seq_len or max(map(len, train + test))
     vocabulary = Vocabulary.of(train)
-    return Corpus(vocabulary, vocabulary.encode(train, T), vocabulary.encode(test, T), tokenizer,
-                  source)
+    return Corpus(vocabulary, vocabulary.encode(train, T), vocabulary.encode(test, T), tokenizer)

@@ -45,7 +45,7 @@ from ..run.config import ConfigError, check_config, make_config
 from ..run.plots import plot_panels
 from ..run.runner import Recipe
 from .baselines import tempered
-from .corpus import UNK, CorpusError, Vocabulary, as_text, cut_at_end, load_corpus
+from .corpus import UNK, CorpusError, Vocabulary, as_text, cut_at_end, in_vocabulary, load_corpus
 from .seeds import resume_study, run_seeds, start_study
 from .stats import fmt_mean_sd, mean_sd, paired_t_test, spread, welch_t_test
 from .table1 import constant_branch
@@ -103,7 +103,7 @@ def sized(cfg, corpus):
     if n_train < cfg.batch_size:
         raise CorpusError(f"{cfg.train_file}: {n_train} training lines, fewer than a batch "
                           f"(batch_size={cfg.batch_size}); add lines or lower batch_size")
-    if not (corpus.test != UNK).all(axis=1).any():
+    if not in_vocabulary(corpus.test).any():
         raise CorpusError(f"{cfg.test_file or cfg.train_file}: every test line holds a token the "
                           f"training lines lack: no line to take NLL-test on")
     widths = [(K, F) for K, F in zip(cfg.filter_sizes, cfg.num_filters) if K <= T]
@@ -123,7 +123,7 @@ def build(run):
     constant-reward control and the temperature sweep."""
     phases = oracle.seqgan_phases(run, Phase("data", 1, lambda: make_data(run)))
     G_const, constant = constant_branch(run)
-    run.methods = {"pretrain": run.sg.G, "mle": run.G_mle, "seqgan": run.sg.G, "constant": G_const}
+    run.methods = {"mle": run.G_mle, "seqgan": run.sg.G, "constant": G_const}  # the final Gs
     at = {phase.name: i for i, phase in enumerate(phases)}
     phases[at["mle_branch"]] = oracle.then(  # the control starts from the pre-trained G too
         phases[at["mle_branch"]], start=lambda: copy_params(G_const.params, run.sg.G.params))
@@ -168,7 +168,7 @@ def figures(run, model, rng):
     its samples drawn with ``rng``; returns the figures and the samples."""
     samples = to_numpy(model.sample(run.cfg.n_eval, rng))  # (n_eval, T)
     test = run.data["test"]
-    known = test[(test != UNK).all(axis=1)]  # the test lines inside the vocabulary
+    known = test[in_vocabulary(test)]  # the test lines NLL-test can score
     return {"nll_test": run.finite("NLL-test", mean_nll(model, known)),
             "entropy_rate": run.finite("the entropy rate", mean_nll(model, samples)),
             **bleu_figures(run, samples)}, samples
@@ -219,18 +219,18 @@ def results(run):
     cfg = run.cfg
     seconds = {k: round(v, 1) for k, v in run.seconds.items()}
     seconds["total"] = round(sum(run.seconds.values()), 1)
-    test = run.data["test"]
+    test, last = run.data["test"], finals(run)
     return {
         "preset": cfg.preset, "seed": cfg.seed, "backend": backend_name(run.xp), "code": cfg.code,
         "corpus": {"train_file": cfg.train_file, "test_file": cfg.test_file or
                    f"every {cfg.hold_out_every}th line of the training file",
                    "tokenizer": cfg.tokenizer, "vocab_size": cfg.vocab_size, "seq_len": cfg.seq_len,
                    "n_train": cfg.n_train, "n_test": cfg.n_test,
-                   "n_test_in_vocabulary": int((test != UNK).all(axis=1).sum()),
+                   "n_test_in_vocabulary": int(in_vocabulary(test).sum()),
                    "n_samples": cfg.n_eval},
-        "finals": finals(run), "sweep": run.record["sweep"],
+        "finals": last, "sweep": run.record["sweep"],
         "above_mle_curve": {m: {f"bleu_{n}": above_curve(run.record["sweep"], v, n) for n in ORDERS}
-                            for m, v in finals(run).items()},
+                            for m, v in last.items()},
         "tests": sample_tests(run),
         "epochs": {"pretrain": cfg.pretrain_g_epochs, "adversarial": cfg.adv_epochs},
         "seconds": seconds,

@@ -55,9 +55,7 @@ def brevity_penalty(c, lengths):
     """BP of hypotheses of lengths c (B,) against references of the sorted
     distinct ``lengths``: the closest reference length r (ties: the
     shorter), 1 if c > r else exp(1 - r / c)."""
-    at = np.clip(np.searchsorted(lengths, c), 1, len(lengths) - 1) if len(lengths) > 1 else 0
-    below, above = lengths[at - 1] if len(lengths) > 1 else lengths[0], lengths[at]
-    r = np.where(np.abs(c - below) <= np.abs(above - c), below, above)  # (B,)
+    r = lengths[np.abs(lengths[None, :] - c[:, None]).argmin(axis=1)]  # (B,): the first, shorter, of ties
     with np.errstate(divide="ignore"):
         return np.where(c > r, 1.0, np.exp(1 - r / np.maximum(c, 1)))
 
